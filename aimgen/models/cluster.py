@@ -1,0 +1,170 @@
+"""aimgen's own inputs: the hardware inventory (compact or `kubectl get nodes -o yaml`), the Overlay, settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .aim import GatewayRef
+from .common import DNSLabel, Labels, ObjectMeta, Quantity, Strict
+
+AIMGEN_API = "aimgen.amd.com/v1alpha1"
+
+
+# --- cluster settings (in ClusterInventory.spec.settings and Overlay.spec.settings; the overlay wins) ------
+
+
+class RoutingSettings(Strict):
+    defaultGatewayRef: GatewayRef | None = None
+
+
+class AutoscalingSettings(Strict):
+    scalerAddress: str = "keda-otel-scaler.keda.svc:4318"
+    collectorEndpoint: str = "keda-otel-scaler.keda.svc:4317"
+
+
+class ClusterSettings(Strict):
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
+
+
+# --- compact inventory ---------------------------------------------------------------------------------
+
+
+class NodePool(Strict):
+    name: DNSLabel
+    count: Annotated[int, Field(ge=0)] = 1
+    labels: Labels = Field(default_factory=dict)
+    allocatable: dict[str, Quantity] = Field(default_factory=dict)
+
+
+class LabelSelector(Strict):
+    matchLabels: dict[str, str] = Field(default_factory=dict)
+
+
+class RouteNamespaces(Strict):
+    from_: Literal["All", "Same", "Selector"] = Field("Same", alias="from")
+    selector: LabelSelector | None = None
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class AllowedRoutes(Strict):
+    namespaces: RouteNamespaces = Field(default_factory=RouteNamespaces)
+
+
+class Listener(Strict):
+    name: str
+    allowedRoutes: AllowedRoutes = Field(default_factory=AllowedRoutes)
+
+
+class InventoryGateway(Strict):
+    name: str
+    namespace: DNSLabel
+    listeners: list[Listener] = Field(default_factory=lambda: [Listener(name="default")])
+
+
+class InventoryNamespace(Strict):
+    name: DNSLabel
+    labels: Labels = Field(default_factory=dict)
+
+
+class ClusterInventorySpec(Strict):
+    nodePools: list[NodePool] = Field(default_factory=list)
+    gateways: list[InventoryGateway] | None = None
+    namespaces: list[InventoryNamespace] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)  # validated as ClusterSettings once merged
+
+
+class ClusterInventory(Strict):
+    apiVersion: Literal["aimgen.amd.com/v1alpha1"]
+    kind: Literal["ClusterInventory"]
+    metadata: ObjectMeta | None = None
+    spec: ClusterInventorySpec
+
+
+# --- kubectl get nodes -o yaml ---------------------------------------------------------------------------
+
+
+class _Exported(BaseModel):
+    """Exported objects carry many server fields; only those aimgen reads are typed."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class NodeMeta(_Exported):
+    name: str
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class Taint(_Exported):
+    key: str
+    effect: str
+    value: str | None = None
+
+
+class NodeSpec(_Exported):
+    unschedulable: bool = False
+    taints: list[Taint] = Field(default_factory=list)
+
+
+class NodeStatus(_Exported):
+    allocatable: dict[str, Quantity] = Field(default_factory=dict)
+    capacity: dict[str, Quantity] = Field(default_factory=dict)
+
+
+class Node(_Exported):
+    apiVersion: Literal["v1"] = "v1"
+    kind: Literal["Node"] = "Node"
+    metadata: NodeMeta
+    spec: NodeSpec = Field(default_factory=NodeSpec)
+    status: NodeStatus = Field(default_factory=NodeStatus)
+
+
+class NodeList(_Exported):
+    apiVersion: Literal["v1"]
+    kind: Literal["List", "NodeList"]
+    items: list[Node]
+
+
+# --- Namespace documents in overlays -----------------------------------------------------------------------
+
+
+class NamespaceMeta(Strict):
+    name: DNSLabel
+    labels: Labels = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class Namespace(Strict):
+    apiVersion: Literal["v1"]
+    kind: Literal["Namespace"]
+    metadata: NamespaceMeta
+
+
+# --- Overlay -----------------------------------------------------------------------------------------------
+
+
+class PatchTarget(Strict):
+    namespace: DNSLabel | None = None
+    name: str | None = None
+    labelSelector: LabelSelector | None = None
+
+
+class Patch(Strict):
+    target: PatchTarget
+    patch: dict[str, Any]
+
+
+class OverlaySpec(Strict):
+    bases: list[str] = Field(default_factory=list)
+    patches: list[Patch] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)  # validated as ClusterSettings once merged
+
+
+class Overlay(Strict):
+    apiVersion: Literal["aimgen.amd.com/v1alpha1"]
+    kind: Literal["Overlay"]
+    metadata: ObjectMeta | None = None
+    spec: OverlaySpec = Field(default_factory=OverlaySpec)
