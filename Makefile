@@ -1,0 +1,35 @@
+# Targets shared by users, the README and CI. `make build` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TOOLS := $(CURDIR)/.tools/bin
+KUBECONFORM_VERSION := v0.7.0
+
+.PHONY: setup build check test lint bench clean
+
+$(BIN)/aimgen: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: $(BIN)/aimgen
+
+## build: compile the example tree into rendered/
+build: setup
+	$(BIN)/aimgen build
+
+## check: fail (exit 3) when rendered/ is not what the compiler produces
+check: setup
+	$(BIN)/aimgen build --check
+
+## test: the whole test suite
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check aimgen tests
+	$(BIN)/mypy aimgen
+
+clean:
+	rm -rf $(VENV) .tools .aimgen-cache

@@ -1,0 +1,123 @@
+"""Command line: parse flags, call the library, print, exit. Nothing else.
+
+Heavy modules are imported inside commands so `aimgen --help` stays fast.
+Exit codes (stable): 0 success, 1 input or resolution errors, 2 usage error, 3 `--check` found drift.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .diagnostics import EXIT_INPUT_ERROR, EXIT_USAGE, AimgenError, Diagnostic, render_json, render_text
+
+
+def _root_option(func: Any) -> Any:
+    return click.option(
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."),
+        show_default=True,
+        help="The repository holding catalog/, overlays/ and rendered/.",
+    )(func)
+
+
+def _format_option(func: Any) -> Any:
+    return click.option(
+        "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+        help="Report format.",
+    )(func)
+
+
+def emit_diagnostics(diagnostics: list[Diagnostic], fmt: str = "text") -> None:
+    """Print diagnostics to stderr (text) or as a JSON list (json)."""
+    if fmt == "json":
+        click.echo(render_json(diagnostics))
+    elif diagnostics:
+        click.echo(render_text(diagnostics), nl=False, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="aimgen")
+@click.option("--debug", is_flag=True, hidden=True, help="Show Python tracebacks for internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """aimgen: compile AIMService specs into KServe, KEDA and Gateway API manifests, ahead of time."""
+    ctx.obj = {"debug": debug}
+
+
+@cli.command()
+@_root_option
+@click.option("--overlay", "overlays", multiple=True, metavar="NAME", help="Build only these overlays (repeatable).")
+@click.option("--check", is_flag=True, help="Write nothing; report what would change (exit 3 if anything would).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@_format_option
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
+def build(root: Path, overlays: tuple[str, ...], check: bool, strict: bool, fmt: str, jobs: int | None) -> None:
+    """Build every overlay (or the named ones) into rendered/."""
+    from .build import BuildOptions, run_build
+
+    result = run_build(BuildOptions(root=root, overlays=overlays, check=check, strict=strict, jobs=jobs))
+    if fmt == "json":
+        click.echo(result.report_json())
+    else:
+        emit_diagnostics(result.diagnostics)
+        click.echo(result.summary_text(), err=True)
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@_root_option
+@click.argument("overlay")
+@click.argument("service", metavar="NAMESPACE/NAME")
+@_format_option
+def explain(root: Path, overlay: str, service: str, fmt: str) -> None:
+    """Show every candidate profile for a service, why it was kept or rejected, and why the winner won."""
+    from .build import explain_service
+
+    namespace, _, name = service.partition("/")
+    if not name:
+        raise click.UsageError("SERVICE must be NAMESPACE/NAME")
+    text, exit_code = explain_service(root, overlay, namespace, name, fmt)
+    click.echo(text, nl=not text.endswith("\n"))
+    sys.exit(exit_code)
+
+
+@cli.command()
+@_root_option
+@click.option("--overlay", "overlays", multiple=True, metavar="NAME", help="Only these overlays (repeatable).")
+@_format_option
+def profiles(root: Path, overlays: tuple[str, ...], fmt: str) -> None:
+    """List the catalog with each profile's status against each overlay's inventory."""
+    from .build import list_profiles
+
+    text, exit_code = list_profiles(root, overlays, fmt)
+    click.echo(text, nl=not text.endswith("\n"))
+    sys.exit(exit_code)
+
+
+def main() -> None:
+    """Entry point: one handler turns AimgenError into diagnostics and an exit code; no traceback for users."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except AimgenError as exc:
+        emit_diagnostics(exc.diagnostics)
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # an internal bug: one line unless --debug
+        if "--debug" in sys.argv:
+            raise
+        click.echo(f"aimgen: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+                   err=True)
+        sys.exit(EXIT_INPUT_ERROR + 69)

@@ -1,0 +1,38 @@
+"""Manifest: a rendered Kubernetes object (a plain dict in emission key order) and where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .diagnostics import SourceRef
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "aimgen"
+SERVICE_NAME_LABEL = "aim.eai.amd.com/service.name"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One output object. `service` is "namespace/name" of the AIMService it belongs to ("" when shared)."""
+
+    obj: dict[str, Any]
+    service: str = ""
+    source: SourceRef | None = None
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj["kind"])
+
+    @property
+    def name(self) -> str:
+        return str(self.obj["metadata"]["name"])
+
+    @property
+    def namespace(self) -> str:
+        return str(self.obj["metadata"].get("namespace", ""))
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.namespace, self.name)
