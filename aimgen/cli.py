@@ -99,6 +99,51 @@ def profiles(root: Path, overlays: tuple[str, ...], fmt: str) -> None:
     sys.exit(exit_code)
 
 
+@cli.group()
+def recipes() -> None:
+    """Legacy AIM recipes ({model}-{hardware}-{precision}.yaml): validate them, import them as profiles."""
+
+
+_recipe_paths = click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+
+
+@recipes.command("validate")
+@_recipe_paths
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@_format_option
+def recipes_validate(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
+    """Check recipe files (or directories of them); exit 1 on any error."""
+    from .recipes.commands import run_validate
+
+    outcome = run_validate(list(paths), Path.cwd(), strict)
+    emit_diagnostics(outcome.diagnostics, fmt)
+    click.echo(outcome.summary, err=True)
+    sys.exit(outcome.exit_code)
+
+
+@recipes.command("import")
+@_recipe_paths
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the AIMClusterProfile files (e.g. catalog/recipes).")
+@click.option("--image", default=None, metavar="TEMPLATE",
+              help="Profile image; placeholders {model} {recipe} {hardware} {precision} {engine}. "
+                   "[default: amdenterpriseai/aim-{model}:0.8.5]")
+@click.option("--type", "profile_type", type=click.Choice(["optimized", "general", "preview", "unoptimized"]),
+              default="unoptimized", show_default=True, help="Profile type of the imported profiles.")
+def recipes_import(paths: tuple[Path, ...], out: Path, image: str | None, profile_type: str) -> None:
+    """Convert every enabled engine/GPU-count entry into an AIMClusterProfile file under --out."""
+    from .recipes.commands import run_import
+    from .recipes.convert import DEFAULT_IMAGE, check_image_template
+
+    problem = check_image_template(image or DEFAULT_IMAGE)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--image")
+    outcome = run_import(list(paths), Path.cwd(), out, image or DEFAULT_IMAGE, profile_type)
+    emit_diagnostics(outcome.diagnostics)
+    click.echo(outcome.summary, err=True)
+    sys.exit(outcome.exit_code)
+
+
 def main() -> None:
     """Entry point: one handler turns AimgenError into diagnostics and an exit code; no traceback for users."""
     try:

@@ -1,0 +1,174 @@
+"""Input stage: the repository's YAML -> typed, checked inputs per overlay (SPEC §1)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .diagnostics import Diagnostic, SourceRef, error
+from .load import Document, load_files, yaml_files
+from .models import CATALOG_KINDS, INVENTORY_KINDS
+from .models.aim import AIMService
+from .models.cluster import ClusterInventory, ClusterSettings, Namespace, NodeList, Overlay
+from .parse import parse_document, validation_diagnostics
+
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|_KEY$", re.IGNORECASE)
+
+Parsed = tuple[BaseModel, SourceRef]
+
+
+@dataclass
+class OverlayInputs:
+    """Everything one overlay compiles from."""
+
+    name: str
+    services: list[tuple[AIMService, SourceRef]] = field(default_factory=list)
+    catalog: list[Parsed] = field(default_factory=list)  # shared catalog + this overlay's namespaced kinds
+    inventory: tuple[ClusterInventory | NodeList, SourceRef] | None = None
+    overlay: tuple[Overlay, SourceRef] | None = None
+    namespaces: list[tuple[Namespace, SourceRef]] = field(default_factory=list)
+    settings: ClusterSettings = field(default_factory=ClusterSettings)
+
+
+def discover_overlays(root: Path) -> list[str]:
+    base = root / "overlays"
+    return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) if base.is_dir() else []
+
+
+def parse_all(docs: list[Document]) -> tuple[list[Parsed], list[Diagnostic]]:
+    parsed: list[Parsed] = []
+    diags: list[Diagnostic] = []
+    for doc in docs:
+        obj, errs = parse_document(doc)
+        diags += errs
+        if obj is not None:
+            diags += secret_literals(doc)
+            parsed.append((obj, doc.source))
+    return parsed, diags
+
+
+def load_catalog(root: Path) -> tuple[list[Parsed], list[Diagnostic]]:
+    """catalog/: cluster-wide kinds plus namespace-scoped catalog kinds shared by every overlay."""
+    docs, diags = load_files(yaml_files(root / "catalog"), root) if (root / "catalog").is_dir() else ([], [])
+    parsed, parse_diags = parse_all(docs)
+    diags += parse_diags
+    for obj, source in parsed:
+        kind = getattr(obj, "kind", "")
+        if kind not in CATALOG_KINDS:
+            diags.append(error("MisplacedDocument", f"{kind} documents belong in overlays/<name>/, not in catalog/",
+                               source.at("kind")))
+    return [(o, s) for o, s in parsed if getattr(o, "kind", "") in CATALOG_KINDS], diags
+
+
+def load_overlay(root: Path, name: str, catalog: list[Parsed]) -> tuple[OverlayInputs, list[Diagnostic]]:
+    """One overlay's documents, classified, with duplicate and cardinality checks."""
+    docs, diags = load_files(yaml_files(root / "overlays" / name), root)
+    parsed, parse_diags = parse_all(docs)
+    diags += parse_diags
+    inputs = OverlayInputs(name, catalog=list(catalog))
+    inventories: list[tuple[Any, SourceRef]] = []
+    overlays: list[tuple[Overlay, SourceRef]] = []
+    for obj, source in parsed:
+        kind = getattr(obj, "kind", "")
+        if isinstance(obj, AIMService):
+            inputs.services.append((obj, source))
+        elif kind in INVENTORY_KINDS:
+            inventories.append((obj, source))
+        elif isinstance(obj, Overlay):
+            overlays.append((obj, source))
+        elif isinstance(obj, Namespace):
+            inputs.namespaces.append((obj, source))
+        elif kind in CATALOG_KINDS:
+            if not getattr(obj.metadata, "namespace", None):  # type: ignore[attr-defined]
+                diags.append(error("MisplacedDocument", f"cluster-scoped {kind} documents belong in catalog/",
+                                   source.at("kind")))
+            else:
+                inputs.catalog.append((obj, source))
+    diags += _single(inventories, "InventoryConflict", "inventory")
+    diags += _single(overlays, "OverlayConflict", "Overlay document")
+    if not inventories:
+        diags.append(error("InventoryNotFound", f"overlay {name!r} has no inventory (a ClusterInventory or a "
+                           "`kubectl get nodes -o yaml` List, usually in inventory.yaml)",
+                           SourceRef(f"overlays/{name}", 0)))
+    inputs.inventory = inventories[0] if inventories else None
+    inputs.overlay = overlays[0] if overlays else None
+    diags += duplicate_objects([*inputs.catalog, *inputs.services, *inputs.namespaces])
+    settings, settings_diags = merged_settings(inputs)
+    inputs.settings = settings
+    return inputs, diags + settings_diags
+
+
+def _single(found: list[Any], code: str, what: str) -> list[Diagnostic]:
+    if len(found) <= 1:
+        return []
+    first = found[0][1]
+    return [error(code, f"only one {what} per overlay; the first is in {first.file}", source.at("kind"))
+            for _, source in found[1:]]
+
+
+def duplicate_objects(items: list[Any]) -> list[Diagnostic]:
+    """The same kind/namespace/name twice is an error at the second occurrence."""
+    seen: dict[tuple[str, str, str], SourceRef] = {}
+    out: list[Diagnostic] = []
+    for obj, source in items:
+        meta = obj.metadata
+        key = (obj.kind, getattr(meta, "namespace", None) or "", meta.name)
+        if key in seen:
+            where = f"{key[1]}/{key[2]}" if key[1] else key[2]
+            out.append(error("DuplicateObject", f"{key[0]} {where} is already defined in {seen[key].file}",
+                             source.at("metadata", "name")))
+        else:
+            seen[key] = source
+    return out
+
+
+def merged_settings(inputs: OverlayInputs) -> tuple[ClusterSettings, list[Diagnostic]]:
+    """Cluster settings: the inventory's, overridden field by field by the Overlay's."""
+    from .resolve import merge_runtime_config_dicts
+
+    merged: dict[str, Any] = {}
+    sources: list[SourceRef] = []
+    if inputs.inventory and isinstance(inputs.inventory[0], ClusterInventory):
+        merged = dict(inputs.inventory[0].spec.settings)
+        sources.append(inputs.inventory[1].at("spec", "settings"))
+    if inputs.overlay:
+        merged = merge_runtime_config_dicts(merged, dict(inputs.overlay[0].spec.settings))
+        sources.append(inputs.overlay[1].at("spec", "settings"))
+    try:
+        return ClusterSettings.model_validate(merged), []
+    except ValidationError as exc:
+        return ClusterSettings(), validation_diagnostics(exc, merged, sources[-1])
+
+
+def secret_literals(doc: Document) -> list[Diagnostic]:
+    """SPEC §5.6: an env var whose name looks secret must come from a secretKeyRef, never a literal."""
+    out: list[Diagnostic] = []
+    for path, name, literal in _env_entries(doc.value):
+        if SECRET_NAME.search(name) and literal:
+            out.append(error("SecretInlined", f"env {name} looks like a secret but has a literal value; use "
+                             "valueFrom.secretKeyRef", doc.source.at(*path)))
+    return out
+
+
+def _env_entries(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], str, bool]]:
+    """(path to the value, name, has a literal value) for env lists and env maps anywhere in a document."""
+    found: list[tuple[tuple[str | int, ...], str, bool]] = []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            here = (*path, key)
+            if key == "env" and isinstance(child, list):
+                for i, entry in enumerate(child):
+                    if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                        found.append(((*here, i, "value"), entry["name"], bool(entry.get("value"))))
+            elif key in ("engineEnv", "envVars") and isinstance(child, dict):
+                found += [((*here, k), k, bool(v)) for k, v in child.items() if isinstance(k, str)]
+            else:
+                found += _env_entries(child, here)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            found += _env_entries(child, (*path, i))
+    return found

@@ -1,0 +1,123 @@
+"""Inventory: the overlay's hardware (compact ClusterInventory or a `kubectl get nodes` List) and profile availability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from .catalog import Profile
+from .models.cluster import ClusterInventory, InventoryGateway, NodeList
+from .quantity import parse_quantity
+from .resources import derive_resources
+
+ACCELERATOR_LABEL = "feature.node.kubernetes.io/aim-accelerator."
+CORE_RESOURCES = ("cpu", "memory")
+
+
+@dataclass(frozen=True)
+class NodeGroup:
+    """Identical nodes: a compact pool, or one exported Node (count 1)."""
+
+    name: str
+    count: int
+    labels: dict[str, str]
+    allocatable: dict[str, Fraction]
+
+    def accelerators(self) -> list[str]:
+        return sorted(k.removeprefix(ACCELERATOR_LABEL) for k in self.labels if k.startswith(ACCELERATOR_LABEL))
+
+
+@dataclass(frozen=True)
+class Inventory:
+    nodes: tuple[NodeGroup, ...] = ()
+    gateways: tuple[InventoryGateway, ...] | None = None  # None: the inventory says nothing about gateways
+    namespace_labels: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    settings: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def node_count(self) -> int:
+        return sum(n.count for n in self.nodes)
+
+    def labels_of_namespace(self, namespace: str) -> dict[str, str]:
+        return dict(dict(self.namespace_labels).get(namespace, ()))
+
+    def summary(self) -> str:
+        by_model: dict[str, int] = {}
+        for node in self.nodes:
+            for model in node.accelerators():
+                by_model[model] = by_model.get(model, 0) + node.count
+        parts = [f"{count} node{'s' if count != 1 else ''} with {model}" for model, count in sorted(by_model.items())]
+        return f"{self.node_count} nodes" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def inventory_from(doc: ClusterInventory | NodeList) -> Inventory:
+    """Both inventory forms mean the same thing (SPEC §4)."""
+    if isinstance(doc, NodeList):
+        nodes = tuple(
+            NodeGroup(
+                name=item.metadata.name,
+                count=1,
+                labels=dict(item.metadata.labels),
+                allocatable={k: parse_quantity(v) for k, v in (item.status.allocatable or item.status.capacity).items()},
+            )
+            for item in doc.items
+            if not item.spec.unschedulable
+        )
+        return Inventory(nodes=nodes)
+    spec = doc.spec
+    return Inventory(
+        nodes=tuple(
+            NodeGroup(pool.name, pool.count, dict(pool.labels), {k: parse_quantity(v) for k, v in pool.allocatable.items()})
+            for pool in spec.nodePools
+            if pool.count > 0
+        ),
+        gateways=tuple(spec.gateways) if spec.gateways is not None else None,
+        namespace_labels=tuple((ns.name, tuple(sorted(ns.labels.items()))) for ns in spec.namespaces),
+        settings=tuple(sorted(spec.settings.items())),
+    )
+
+
+@dataclass(frozen=True)
+class Availability:
+    """A profile's status on an overlay, as the profile controller would report it."""
+
+    ready: bool
+    matching_nodes: int
+    reason: str  # HardwareAvailable reason or the first unmet requirement
+
+    @property
+    def status(self) -> str:
+        return "Ready" if self.ready else "NotAvailable"
+
+
+def availability(profile: Profile, inventory: Inventory) -> Availability:
+    """Ready when a node carries the accelerator label and can hold one replica; CPU-only is always Ready."""
+    if profile.cpu_only:
+        return Availability(True, inventory.node_count, "no accelerator requirements")
+    label = ACCELERATOR_LABEL + (profile.accelerator_model or "")
+    resources, _ = derive_resources(profile)
+    needed = {k: parse_quantity(v) for k, v in resources.requests.items()}
+    matching = 0
+    shortfalls: list[str] = []
+    for node in inventory.nodes:
+        if profile.accelerator_model and label not in node.labels:
+            continue
+        short = [
+            f"{key} {_fmt(amount)} > {_fmt(node.allocatable.get(key, Fraction(0)))}"
+            for key, amount in sorted(needed.items())
+            if (key in node.allocatable or key not in CORE_RESOURCES) and node.allocatable.get(key, Fraction(0)) < amount
+        ]
+        if short:
+            shortfalls.append(f"{node.name}: {', '.join(short)}")
+        else:
+            matching += node.count
+    if matching:
+        return Availability(True, matching, f"{matching} matching node{'s' if matching != 1 else ''}")
+    if not shortfalls:
+        return Availability(False, 0, f"no node has label {label}")
+    return Availability(False, 0, f"no node with {label} can hold one replica ({'; '.join(shortfalls[:3])})")
+
+
+def _fmt(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"

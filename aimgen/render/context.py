@@ -1,0 +1,33 @@
+"""What every renderer receives for one service: the decision, the overlay's settings and shared names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..diagnostics import SourceRef
+from ..models.cluster import ClusterSettings
+from ..resolve import Decision
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    decision: Decision
+    settings: ClusterSettings
+    isvc_name: str
+    labels: dict[str, str]  # common to every object of this service: managed-by, service.name, propagated
+
+    @property
+    def namespace(self) -> str:
+        return self.decision.namespace
+
+    @property
+    def name(self) -> str:
+        return self.decision.name
+
+    @property
+    def source(self) -> SourceRef:
+        return self.decision.source
+
+    @property
+    def key(self) -> str:
+        return self.decision.key

@@ -1,0 +1,321 @@
+"""Resolve stage: a service -> Decision (model, profile, merged runtime config) with the trace of why (SPEC §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import TYPE_RANK, Catalog, Profile
+from .diagnostics import Diagnostic, SourceRef, error, warning
+from .inventory import Availability, Inventory, availability
+from .models.aim import AIMService, RuntimeConfigSpec
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One line of `explain`: a candidate and what happened to it."""
+
+    profile: Profile
+    kept: bool
+    reason: str
+    availability: Availability | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Everything the renderers need about one service, and how it was decided."""
+
+    service: AIMService
+    source: SourceRef
+    profile: Profile
+    runtime_config: RuntimeConfigSpec
+    runtime_config_name: str
+    trace: tuple[Verdict, ...] = ()
+    why: str = ""
+
+    @property
+    def namespace(self) -> str:
+        return self.service.metadata.namespace
+
+    @property
+    def name(self) -> str:
+        return self.service.metadata.name
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass
+class Resolution:
+    decision: Decision | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    trace: list[Verdict] = field(default_factory=list)
+
+
+def resolve_service(service: AIMService, source: SourceRef, catalog: Catalog, inventory: Inventory) -> Resolution:
+    """Pick the profile of one service and merge its runtime config; errors are located diagnostics."""
+    out = Resolution(None)
+    subject = f"{service.metadata.namespace}/{service.metadata.name}"
+    runtime_config, rc_name, rc_diags = merged_runtime_config(service, source, catalog)
+    out.diagnostics += rc_diags
+    candidates, model_diags = model_candidates(service, source, catalog)
+    out.diagnostics += model_diags
+    if model_diags or candidates is None:
+        return _with_subject(out, subject)
+    template = service.spec.template
+    if template and template.name:
+        profile = _explicit(service, source, catalog, inventory, candidates, out)
+        why = f"named by spec.template.name ({profile.ref})" if profile else ""
+    else:
+        profile, why = _automatic(service, source, inventory, candidates, out)
+    if profile is None or rc_diags:
+        return _with_subject(out, subject)
+    out.diagnostics += _optimization_level(service, source, profile, out.trace)
+    out.decision = Decision(service, source, profile, runtime_config, rc_name, tuple(out.trace), why)
+    return _with_subject(out, subject)
+
+
+def _with_subject(res: Resolution, subject: str) -> Resolution:
+    res.diagnostics = [
+        Diagnostic(d.severity, d.code, d.message, d.location, d.subject or subject) for d in res.diagnostics
+    ]
+    return res
+
+
+# --- 1. model ----------------------------------------------------------------------------------------------
+
+
+def model_candidates(
+    service: AIMService, source: SourceRef, catalog: Catalog
+) -> tuple[list[Profile] | None, list[Diagnostic]]:
+    """The profiles and templates that serve the service's model (SPEC §5.1)."""
+    namespace = service.metadata.namespace
+    model = service.spec.model
+    visible = catalog.visible_profiles(namespace)
+    if model.name is not None:
+        found = catalog.lookup_model(namespace, model.name)
+        if found is None:
+            return None, [error("ModelNotFound", f'model "{model.name}" not found in namespace {namespace} or '
+                                f"cluster scope", source.at("spec", "model", "name"))]
+        image = found[0].spec.image
+        return [p for p in visible if p.model_name == model.name or (p.model_name is None and p.image == image)], []
+    if model.image is not None:
+        matches = [p for p in visible if p.image == model.image]
+        known = matches or any(
+            m.spec.image == model.image for m, _ in [*catalog.cluster_models.values(), *catalog.namespace_models.values()]
+        )
+        if not known:
+            return None, [error("ModelNotFound", f'no profile, template or model in the catalog uses image '
+                                f'"{model.image}"; aimgen cannot run image discovery, so add an AIMClusterProfile '
+                                "for it", source.at("spec", "model", "image"))]
+        return matches, []
+    return None, [error("CustomModelUnsupported", "spec.model.custom is not supported yet",
+                        source.at("spec", "model", "custom"))]
+
+
+# --- 2. explicit reference ------------------------------------------------------------------------------------
+
+
+def _explicit(
+    service: AIMService, source: SourceRef, catalog: Catalog, inventory: Inventory, candidates: list[Profile],
+    out: Resolution,
+) -> Profile | None:
+    name = service.spec.template.name if service.spec.template else None
+    assert name
+    where = source.at("spec", "template", "name")
+    profile = catalog.lookup_profile(service.metadata.namespace, name)
+    if profile is None:
+        out.diagnostics.append(error("TemplateNotFound", f'template "{name}" not found: no AIMProfile or '
+                                     f"AIMServiceTemplate in namespace {service.metadata.namespace} and no "
+                                     "AIMClusterProfile or AIMClusterServiceTemplate has that name", where))
+        return None
+    if profile not in candidates:
+        served = service.spec.model.name or service.spec.model.image
+        out.diagnostics.append(error("TemplateModelMismatch", f"{profile.ref} does not serve model {served!r} "
+                                     f"(it runs image {profile.image!r}"
+                                     + (f" of model {profile.model_name!r})" if profile.model_name else ")"), where))
+        return None
+    avail = availability(profile, inventory)
+    out.trace.append(Verdict(profile, avail.ready, "named by spec.template.name", avail))
+    if not avail.ready:
+        out.diagnostics.append(error("TemplateNotReady", f"{profile.ref} is not available (no matching hardware): "
+                                     f"{avail.reason}", where))
+        return None
+    return profile
+
+
+# --- 3. automatic selection --------------------------------------------------------------------------------------
+
+
+def _automatic(
+    service: AIMService, source: SourceRef, inventory: Inventory, candidates: list[Profile], out: Resolution
+) -> tuple[Profile | None, str]:
+    model_ref = service.spec.model.name or service.spec.model.image
+    where = source.at("spec", "model", "name" if service.spec.model.name else "image")
+    if not candidates:
+        out.diagnostics.append(error("TemplateNotFound", f'no profiles or templates found for model "{model_ref}"',
+                                     where))
+        return None, ""
+    overrides = service.spec.overrides
+    metric = overrides.metric if overrides else None
+    precision = overrides.precision if overrides and overrides.precision != "auto" else None
+    gpu = overrides.hardware.gpu if overrides and overrides.hardware else None
+
+    remaining: list[Profile] = []
+    for p in candidates:
+        reason = _override_mismatch(p, metric, precision, gpu)
+        if reason:
+            out.trace.append(Verdict(p, False, reason))
+        else:
+            remaining.append(p)
+    if not remaining:
+        return _none_left(out, where, model_ref, "matches the requested overrides", source.at("spec", "overrides"))
+
+    available: list[Profile] = []
+    for p in remaining:
+        avail = availability(p, inventory)
+        if avail.ready:
+            available.append(p)
+        else:
+            out.trace.append(Verdict(p, False, f"NotAvailable: {avail.reason}", avail))
+    if not available:
+        return _none_left(out, where, model_ref, "is available on this overlay's hardware")
+
+    if metric is None and precision is None:
+        primary = [p for p in available if p.primary]
+        for p in available:
+            if not p.primary:
+                out.trace.append(Verdict(p, False, "not primary (only primary profiles are considered without a "
+                                         "requested metric or precision)"))
+        if not primary:
+            return _none_left(out, where, model_ref, "is primary; request a metric or precision in "
+                              "spec.overrides, or name one in spec.template.name,")
+        available = primary
+
+    if any(p.namespace for p in available):
+        for p in available:
+            if not p.namespace:
+                out.trace.append(Verdict(p, False, "a namespace-scoped candidate takes precedence"))
+        available = [p for p in available if p.namespace]
+
+    best = min(p.rank for p in available)
+    winners = [p for p in available if p.rank == best]
+    for p in available:
+        if p.rank != best:
+            out.trace.append(Verdict(p, False, f"outranked ({_rank_text(p)} < {_rank_text(winners[0])})"))
+    if len(winners) > 1:
+        for p in winners:
+            out.trace.append(Verdict(p, False, f"tied ({_rank_text(p)})"))
+        names = ", ".join(p.ref for p in winners)
+        out.diagnostics.append(error(
+            "TemplateSelectionAmbiguous",
+            f'{len(winners)} profiles satisfy model "{model_ref}" equally ({names}); set spec.template.name or '
+            "narrow the choice with spec.overrides (metric, precision, hardware.gpu)", where))
+        return None, ""
+    winner = winners[0]
+    out.trace.append(Verdict(winner, True, f"selected: {_rank_text(winner)}"))
+    return winner, f"best of {len(available)} eligible candidate(s): {_rank_text(winner)}"
+
+
+def _override_mismatch(p: Profile, metric: str | None, precision: str | None, gpu: Any) -> str:
+    if metric and (p.metric or "").lower() != metric:
+        return f"metric {p.metric or 'unset'} != requested {metric}"
+    if precision and (p.precision or "").lower() != precision:
+        return f"precision {p.precision or 'unset'} != requested {precision}"
+    if gpu is not None:
+        if gpu.model and p.accelerator_model and p.accelerator_model.upper() != gpu.model.upper():
+            return f"accelerator {p.accelerator_model} != requested {gpu.model}"
+        if gpu.model and not p.accelerator_model:
+            return f"CPU-only, but accelerator {gpu.model} was requested"
+        if gpu.requests and p.accelerator_count and p.accelerator_count != gpu.requests:
+            return f"{p.accelerator_count} accelerators != requested {gpu.requests}"
+    return ""
+
+
+def _none_left(
+    out: Resolution, where: SourceRef, model_ref: str | None, what: str, at: SourceRef | None = None
+) -> tuple[None, str]:
+    rejected = "; ".join(f"{v.profile.ref}: {v.reason}" for v in out.trace if not v.kept)
+    out.diagnostics.append(error("TemplateNotFound", f'no profile for model "{model_ref}" {what} ({rejected})',
+                                 at or where))
+    return None, ""
+
+
+def _rank_text(p: Profile) -> str:
+    return f"{p.type}{', primary' if p.primary else ''}"
+
+
+# --- 4. optimization level -----------------------------------------------------------------------------------------
+
+
+def _optimization_level(
+    service: AIMService, source: SourceRef, profile: Profile, trace: list[Verdict]
+) -> list[Diagnostic]:
+    allow = bool(service.spec.template and service.spec.template.allowUnoptimized)
+    if profile.type == "unoptimized":
+        better = sorted({v.profile.ref + f" ({v.profile.type}: {v.reason})" for v in trace
+                         if not v.kept and TYPE_RANK[v.profile.type] < TYPE_RANK["unoptimized"]})
+        instead = f"; better profiles exist but were not eligible: {'; '.join(better)}" if better else ""
+        if not allow:
+            return [error("UnoptimizedProfileRequiresAck",
+                          f"the selected profile {profile.ref} is unoptimized (may perform significantly worse); set "
+                          f"spec.template.allowUnoptimized: true to accept it{instead}", source.at("spec", "model"))]
+        return [warning("UnoptimizedProfile", f"using unoptimized profile {profile.ref} (allowUnoptimized is set)"
+                        f"{instead}", source.at("spec", "template", "allowUnoptimized"))]
+    if profile.type in ("preview", "general"):
+        return [warning("ProfileNotOptimized", f"using {profile.type} profile {profile.ref}: no optimized profile "
+                        "matches this service on this overlay", source.at("spec", "model"))]
+    return []
+
+
+# --- 5. runtime config ----------------------------------------------------------------------------------------------
+
+
+def merged_runtime_config(
+    service: AIMService, source: SourceRef, catalog: Catalog
+) -> tuple[RuntimeConfigSpec, str, list[Diagnostic]]:
+    """Namespace AIMRuntimeConfig over AIMClusterRuntimeConfig of the same name, field by field (SPEC §5.5).
+
+    Unlike the operator's mergo merge, an explicit false or 0 in the namespace config does override.
+    """
+    name = service.spec.runtimeConfigName or "default"
+    cluster = catalog.cluster_runtime_configs.get(name)
+    namespaced = catalog.namespace_runtime_configs.get((service.metadata.namespace, name))
+    if cluster is None and namespaced is None:
+        if service.spec.runtimeConfigName and name != "default":
+            return RuntimeConfigSpec(), name, [error(
+                "ConfigNotFound", f"RuntimeConfig {name} not found (no AIMRuntimeConfig in namespace "
+                f"{service.metadata.namespace} and no AIMClusterRuntimeConfig)", source.at("spec", "runtimeConfigName"))]
+        return RuntimeConfigSpec(), name, []
+    merged: dict[str, Any] = {}
+    for found in (cluster, namespaced):
+        if found is not None:
+            merged = merge_runtime_config_dicts(merged, _migrated(found[0].spec.model_dump(exclude_unset=True)))
+    return RuntimeConfigSpec.model_validate(merged, strict=False), name, []
+
+
+def _migrated(spec: dict[str, Any]) -> dict[str, Any]:
+    """Deprecated top-level storage fields move into `storage` unless set there (as upstream does)."""
+    storage = dict(spec.get("storage") or {})
+    for key in ("defaultStorageClassName", "pvcHeadroomPercent"):
+        if key in spec:
+            storage.setdefault(key, spec.pop(key))
+    if storage:
+        spec["storage"] = storage
+    return spec
+
+
+def merge_runtime_config_dicts(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge; `env` merges by name; other lists are replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        if key == "env" and isinstance(value, list):
+            merged = {e["name"]: e for e in out.get("env") or []}
+            merged.update({e["name"]: e for e in value})
+            out["env"] = list(merged.values())
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_runtime_config_dicts(out[key], value)
+        else:
+            out[key] = value
+    return out
