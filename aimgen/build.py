@@ -27,8 +27,8 @@ from .load import Locator
 from .manifest import Manifest
 from .names import NameError_, inference_service_name
 from .output import Plan, apply_plan, plan_changes
+from .render import render_service_objects
 from .render.context import ServiceContext
-from .render.inferenceservice import PodAdditions, render_inference_service
 from .render.labels import service_labels
 from .resolve import Decision, resolve_service
 
@@ -215,9 +215,7 @@ def render_service(decision: Decision, inputs: OverlayInputs) -> tuple[list[Mani
         isvc_name = inference_service_name(decision.name, decision.namespace)
     except NameError_ as exc:
         return [], [error("NameTooLong", str(exc), decision.source.at("metadata", "namespace"))]
-    ctx = ServiceContext(decision, inputs.settings, isvc_name, service_labels(decision))
-    isvc, diags = render_inference_service(ctx, PodAdditions())
-    return [isvc], diags
+    return render_service_objects(ServiceContext(decision, inputs.settings, isvc_name, service_labels(decision)))
 
 
 # --- explain / profiles ------------------------------------------------------------------------------------------

@@ -1,0 +1,43 @@
+"""Render stage: a decided service -> its Kubernetes objects.
+
+Each part renderer takes the ServiceContext and returns a `Part`: objects of its own plus what it adds
+to the predictor pod. The InferenceService is rendered last, from the sum of the parts' additions.
+Overlay checks look across all services of an overlay (shared paths, shared caches, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..diagnostics import Diagnostic
+from ..manifest import Manifest
+from .context import ServiceContext
+from .inferenceservice import PodAdditions, render_inference_service
+
+
+@dataclass(frozen=True)
+class Part:
+    manifests: list[Manifest] = field(default_factory=list)
+    additions: PodAdditions = field(default_factory=PodAdditions)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+PartRenderer = Callable[[ServiceContext], Part]
+
+# Order matters only for readability of reports; output paths are independent of it.
+PART_RENDERERS: list[PartRenderer] = []
+
+
+def render_service_objects(ctx: ServiceContext) -> tuple[list[Manifest], list[Diagnostic]]:
+    """Every object of one service: the parts' objects, then the InferenceService."""
+    manifests: list[Manifest] = []
+    diagnostics: list[Diagnostic] = []
+    additions = PodAdditions()
+    for renderer in PART_RENDERERS:
+        part = renderer(ctx)
+        manifests += part.manifests
+        additions = additions + part.additions
+        diagnostics += part.diagnostics
+    isvc, isvc_diags = render_inference_service(ctx, additions)
+    return [isvc, *manifests], diagnostics + isvc_diags
