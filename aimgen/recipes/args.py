@@ -81,7 +81,7 @@ def _fraction(value: ArgValue) -> str | None:
 
 def _port(value: ArgValue) -> str | None:
     number = as_int(value)
-    return None if number is not None and 1 <= number <= 65535 else f"must be an integer port 1-65535 (got {value!r})"
+    return None if number is not None and 1 <= number <= 65535 else f"must be a port 1-65535 (got {value!r})"
 
 
 def _boolean(value: ArgValue) -> str | None:

@@ -1,4 +1,4 @@
-"""The `aimgen recipes` commands as library calls: diagnostics resolved to file:line:col, a summary, an exit code."""
+"""`aimgen recipes` as library calls: diagnostics resolved to file:line:col, a summary, an exit code."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def run_validate(paths: list[Path], root: Path, strict: bool = False) -> Outcome
 
 def run_import(paths: list[Path], root: Path, out: Path, image: str = DEFAULT_IMAGE,
                profile_type: str = DEFAULT_TYPE) -> Outcome:
-    """`aimgen recipes import`: validate, then write one AIMClusterProfile per enabled entry; errors write nothing."""
+    """`aimgen recipes import`: validate, then write one profile per enabled entry; errors write nothing."""
     recipes, diags = validate(paths, root)
     found = _report(diags, root, strict=False)
     if found.has_errors:

@@ -58,7 +58,8 @@ class Entry:
 
     def rank(self) -> tuple[object, ...]:
         """Primary preference within one model and hardware: lowest wins."""
-        return (self.engine != "vllm", self.gpus, PRECISION_PREFERENCE.index(self.precision), self.recipe.recipe_id)
+        precision = PRECISION_PREFERENCE.index(self.precision)
+        return (self.engine != "vllm", self.gpus, precision, self.recipe.recipe_id)
 
 
 def model_slug(huggingface_id: str) -> str:
@@ -69,8 +70,8 @@ def model_slug(huggingface_id: str) -> str:
 def image_for(template: str, entry: Entry) -> str:
     """The profile image from a template with {model}, {recipe}, {hardware}, {precision}, {engine}."""
     r = entry.recipe
-    return template.format(model=model_slug(r.huggingface_id), recipe=r.recipe_id, hardware=r.hardware.lower(),
-                           precision=entry.precision, engine=entry.engine)
+    return template.format(model=model_slug(r.huggingface_id), recipe=r.recipe_id,
+                           hardware=r.hardware.lower(), precision=entry.precision, engine=entry.engine)
 
 
 def check_image_template(template: str) -> str | None:

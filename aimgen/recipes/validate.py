@@ -16,10 +16,19 @@ from ..diagnostics import Diagnostic, Location, SourceRef, error, warning
 from ..load import load_files, relative, yaml_files
 from ..models.aim import MODEL_ID
 from ..parse import validation_diagnostics
-from .args import ARG_NAME, DTYPES, PIPELINE_PARALLEL, RULES, TENSOR_PARALLEL, WIDE_PRECISIONS, arg_key, as_int
+from .args import (
+    ARG_NAME,
+    DTYPES,
+    PIPELINE_PARALLEL,
+    RULES,
+    TENSOR_PARALLEL,
+    WIDE_PRECISIONS,
+    arg_key,
+    as_int,
+)
 from .model import Recipe, ServeEntry
 
-# Seed 004 names MI250 and MI300X; the other Instinct GPUs the AIM accelerator detector labels are accepted too.
+# Seed 004 names MI250 and MI300X; the other Instinct GPUs the accelerator detector labels are accepted too.
 HARDWARE = ("MI210", "MI250", "MI250X", "MI300A", "MI300X", "MI308X", "MI325X", "MI350X", "MI355X")
 PRECISIONS = ("fp16", "bf16", "fp8", "int8", "int4")  # seed 004 "Supported Formats"
 # Seed 004's third example uses `precision: mixed` (bf16 compute, AWQ weights). Accepted with a warning:
@@ -81,11 +90,11 @@ def load_recipes(files: list[Path], root: Path) -> tuple[list[RecipeFile], list[
     recipes: list[RecipeFile] = []
     for doc in documents:
         if doc.source.file in seen:
-            diags.append(error("MultipleRecipesInFile", "a recipe file holds exactly one YAML document", doc.source))
+            diags.append(error("MultipleRecipesInFile", "a recipe file holds one YAML document", doc.source))
             continue
         seen.add(doc.source.file)
         if not isinstance(doc.value, dict):
-            diags.append(error("InvalidRecipe", "a recipe must be a mapping (recipe_id, model_id, ...)", doc.source))
+            diags.append(error("InvalidRecipe", "a recipe is a mapping (recipe_id, ...)", doc.source))
             continue
         try:
             recipe = Recipe.model_validate(doc.value)
@@ -139,10 +148,11 @@ def _check_name(rf: RecipeFile) -> list[Diagnostic]:
     elif not NAME_PART.match(rf.stem):
         reason = "use lowercase letters, digits and single '-' only"
     elif model == rf.stem or not model:
-        reason = f"expected '<model>{expected}{RECIPE_SUFFIX}' for hardware {r.hardware} and precision {r.precision}"
+        reason = f"expected '<model>{expected}{RECIPE_SUFFIX}' for {r.hardware} and {r.precision}"
     else:
         return _check_model_part(rf, model)
-    return [error("RecipeNameInvalid", f"file name {rf.file_name!r} does not follow {convention}: {reason}", at)]
+    msg = f"file name {rf.file_name!r} does not follow {convention}: {reason}"
+    return [error("RecipeNameInvalid", msg, at)]
 
 
 def _tokens(text: str) -> set[str]:
@@ -154,8 +164,9 @@ def _check_model_part(rf: RecipeFile, model: str) -> list[Diagnostic]:
     missing = sorted(_tokens(model) - _tokens(repo))
     if not missing:
         return []
-    return [warning("RecipeModelNameMismatch", f"model part {model!r} of the file name has {', '.join(missing)}, "
-                    f"which the model {rf.recipe.huggingface_id!r} does not", rf.source.at("recipe_id"))]
+    hf_id = rf.recipe.huggingface_id
+    msg = f"model part {model!r} of the file name has {', '.join(missing)}, which {hf_id!r} has not"
+    return [warning("RecipeModelNameMismatch", msg, rf.source.at("recipe_id"))]
 
 
 def _check_hardware_precision(rf: RecipeFile) -> list[Diagnostic]:
@@ -163,11 +174,11 @@ def _check_hardware_precision(rf: RecipeFile) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if r.hardware not in HARDWARE:
         hint = next((f"; did you mean {h}?" for h in HARDWARE if h.lower() == r.hardware.lower()), "")
-        out.append(error("UnknownHardware", f"unknown hardware {r.hardware!r}{hint} (known: {', '.join(HARDWARE)})",
-                         src.at("hardware")))
+        msg = f"unknown hardware {r.hardware!r}{hint} (known: {', '.join(HARDWARE)})"
+        out.append(error("UnknownHardware", msg, src.at("hardware")))
     if r.precision == MIXED:
-        out.append(warning("MixedPrecision", "precision 'mixed' is not a profile precision: each imported profile "
-                           "takes its precision from the entry's --dtype", src.at("precision")))
+        msg = "precision 'mixed' is no profile precision: imported profiles take it from each entry's --dtype"
+        out.append(warning("MixedPrecision", msg, src.at("precision")))
     elif r.precision not in PRECISIONS:
         hint = f"; did you mean {r.precision.lower()}?" if r.precision.lower() in PRECISIONS else ""
         out.append(error("UnknownPrecision", f"unknown precision {r.precision!r}{hint} "
@@ -175,78 +186,95 @@ def _check_hardware_precision(rf: RecipeFile) -> list[Diagnostic]:
     return out
 
 
+@dataclass(frozen=True)
+class _At:
+    """One serving entry being checked: `section.key` of a recipe file."""
+
+    rf: RecipeFile
+    section: str
+    key: str
+    entry: ServeEntry
+
+    def __str__(self) -> str:
+        return f"{self.section}.{self.key}"
+
+    def arg(self, name: str, key: bool = False) -> SourceRef:
+        return self.rf.source.at(self.section, self.key, "args", name, key=key)
+
+    @property
+    def head(self) -> SourceRef:
+        return self.rf.source.at(self.section, self.key, key=True)
+
+    def find(self, *keys: str) -> str | None:
+        return next((name for name in self.entry.args if arg_key(name) in keys), None)
+
+
 def _check_entry(rf: RecipeFile, section: str, key: str, entry: ServeEntry) -> list[Diagnostic]:
-    src = rf.source.at(section, key)
+    at = _At(rf, section, key, entry)
     count = gpu_count(key)
     if count is None:
-        return [error("InvalidGpuKey", f"{section} key {key!r} must be \"N_gpu\" with N in 1..{MAX_GPUS}",
-                      rf.source.at(section, key, key=True))]
+        msg = f"{section} key {key!r} must be \"N_gpu\" with N in 1..{MAX_GPUS}"
+        return [error("InvalidGpuKey", msg, at.head)]
     out: list[Diagnostic] = []
     if count not in USUAL_GPU_COUNTS:
-        out.append(warning("UnusualGpuCount", f"{section}.{key}: {count} GPUs; recipes use 1, 2, 4 or 8",
-                           rf.source.at(section, key, key=True)))
+        out.append(warning("UnusualGpuCount", f"{at}: {count} GPUs; recipes use 1, 2, 4 or 8", at.head))
     for name, value in entry.args.items():
-        at = src.at("args", name)
         if not ARG_NAME.match(name):
-            out.append(error("InvalidArgName", f"{section}.{key}: argument {name!r} must be a '--long-option' "
-                             "in lowercase", src.at("args", name, key=True)))
+            msg = f"{at}: argument {name!r} must be a lowercase '--long-option'"
+            out.append(error("InvalidArgName", msg, at.arg(name, key=True)))
             continue
         rule = RULES.get(arg_key(name))
         reason = rule[1](value) if rule else None
         if rule and reason:
-            out.append(error(rule[0], f"{section}.{key}: {name} {reason}", at))
-        if arg_key(name) in ("model", "model-path") and value != rf.recipe.huggingface_id:
-            out.append(error("ModelArgMismatch", f"{section}.{key}: {name} {value!r} is not the recipe's "
-                             f"huggingface_id {rf.recipe.huggingface_id!r}", at))
-    return out + _check_parallelism(rf, section, key, entry, count) + _check_dtype(rf, section, key, entry)
+            out.append(error(rule[0], f"{at}: {name} {reason}", at.arg(name)))
+        hf_id = rf.recipe.huggingface_id
+        if arg_key(name) in ("model", "model-path") and value != hf_id:
+            msg = f"{at}: {name} {value!r} is not the recipe's huggingface_id {hf_id!r}"
+            out.append(error("ModelArgMismatch", msg, at.arg(name)))
+    return out + _check_parallelism(at, count) + _check_dtype(at)
 
 
-def _find_arg(entry: ServeEntry, keys: tuple[str, ...]) -> str | None:
-    return next((name for name in entry.args if arg_key(name) in keys), None)
-
-
-def _check_parallelism(rf: RecipeFile, section: str, key: str, entry: ServeEntry, count: int) -> list[Diagnostic]:
+def _check_parallelism(at: _At, count: int) -> list[Diagnostic]:
     """Seed 004: tensor parallelism matches the GPU count (pipeline stages multiply it); absent means 1."""
-    tp_name, pp_name = _find_arg(entry, TENSOR_PARALLEL), _find_arg(entry, PIPELINE_PARALLEL)
-    tp = as_int(entry.args[tp_name]) if tp_name else 1
-    pp = as_int(entry.args[pp_name]) if pp_name else 1
+    tp_name, pp_name = at.find(*TENSOR_PARALLEL), at.find(*PIPELINE_PARALLEL)
+    tp = as_int(at.entry.args[tp_name]) if tp_name else 1
+    pp = as_int(at.entry.args[pp_name]) if pp_name else 1
     if tp is None or pp is None or tp * pp == count:
         return []  # an unreadable size is reported by its value rule
     shown = f"--tensor-parallel-size {tp}" if tp_name else "no --tensor-parallel-size (so 1)"
     if pp_name:
         shown += f" x --pipeline-parallel-size {pp}"
-    at = rf.source.at(section, key, "args", tp_name) if tp_name else rf.source.at(section, key, key=True)
-    return [error("TensorParallelMismatch", f"{section}.{key} runs on {count} GPU(s) but has {shown}", at)]
+    where = at.arg(tp_name) if tp_name else at.head
+    return [error("TensorParallelMismatch", f"{at} runs on {count} GPU(s) but has {shown}", where)]
 
 
-def _check_dtype(rf: RecipeFile, section: str, key: str, entry: ServeEntry) -> list[Diagnostic]:
-    """--dtype names the recipe's precision; quantized precisions may compute in fp16/bf16 with --quantization."""
-    r = rf.recipe
-    name = _find_arg(entry, ("dtype",))
+def _check_dtype(at: _At) -> list[Diagnostic]:
+    """--dtype names the recipe's precision; a quantized one may compute in fp16/bf16 with --quantization."""
+    precision = at.rf.recipe.precision
+    name = at.find("dtype")
     if name is None:
-        if r.precision == MIXED and entry.enabled:
-            return [error("PrecisionUndetermined", f"{section}.{key}: a 'mixed' recipe needs a --dtype naming the "
-                          "precision of each entry", rf.source.at(section, key, key=True))]
+        if precision == MIXED and at.entry.enabled:
+            msg = f"{at}: a 'mixed' recipe needs a --dtype naming each entry's precision"
+            return [error("PrecisionUndetermined", msg, at.head)]
         return []
-    value, at = entry.args[name], rf.source.at(section, key, "args", name)
+    value = at.entry.args[name]
     if str(value) not in DTYPES:
-        return [error("InvalidDtype", f"{section}.{key}: unknown --dtype {value!r} "
-                      f"(known: {', '.join(DTYPES)})", at)]
+        msg = f"{at}: unknown --dtype {value!r} (known: {', '.join(DTYPES)})"
+        return [error("InvalidDtype", msg, at.arg(name))]
     meant = DTYPES[str(value)]
-    if r.precision == MIXED:
-        if meant is None and entry.enabled:
-            return [error("PrecisionUndetermined", f"{section}.{key}: --dtype {value!r} does not name the precision "
-                          "of this 'mixed' entry", at)]
+    if precision == MIXED:
+        if meant is None and at.entry.enabled:
+            msg = f"{at}: --dtype {value!r} does not name the precision of this 'mixed' entry"
+            return [error("PrecisionUndetermined", msg, at.arg(name))]
         return []
-    quantized = _find_arg(entry, ("quantization",)) is not None
-    if r.precision not in PRECISIONS or meant in (None, r.precision):
+    if precision not in PRECISIONS or meant in (None, precision):
         return []
-    if r.precision not in WIDE_PRECISIONS and meant in WIDE_PRECISIONS and quantized:
+    quantizing = precision not in WIDE_PRECISIONS and meant in WIDE_PRECISIONS
+    if quantizing and at.find("quantization"):
         return []
-    quantizing = r.precision not in WIDE_PRECISIONS and meant in WIDE_PRECISIONS
     hint = " (a quantized precision computing in fp16/bf16 needs --quantization)" if quantizing else ""
-    return [error("DtypeMismatch", f"{section}.{key}: --dtype {value!r} means {meant}, but the recipe's precision "
-                  f"is {r.precision}{hint}", at)]
+    msg = f"{at}: --dtype {value!r} means {meant}, but the recipe's precision is {precision}{hint}"
+    return [error("DtypeMismatch", msg, at.arg(name))]
 
 
 def _check_serving(rf: RecipeFile) -> list[Diagnostic]:
@@ -264,15 +292,15 @@ def _check_ports(rf: RecipeFile) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for section, _engine, entries in rf.recipe.sections():
         for key, entry in entries.items():
-            name = _find_arg(entry, ("port",))
+            at = _At(rf, section, key, entry)
+            name = at.find("port")
             port = as_int(entry.args[name]) if name and entry.enabled else None
-            if port is None:
+            if name is None or port is None:
                 continue
             owner = first.setdefault(port, (section, key))
             if owner[0] != section:
-                out.append(error("PortConflict", f"{section}.{key}: port {port} is already used by "
-                                 f"{owner[0]}.{owner[1]}; the engines of one recipe need distinct ports",
-                                 rf.source.at(section, key, "args", name)))
+                msg = f"{at}: port {port} is also used by {owner[0]}.{owner[1]} (engines need distinct ports)"
+                out.append(error("PortConflict", msg, at.arg(name)))
     return out
 
 
@@ -293,8 +321,8 @@ def check_recipes(recipes: list[RecipeFile]) -> list[Diagnostic]:
             out.append(error("DuplicateRecipeId", f"recipe_id {r.recipe_id!r} is also defined in "
                              f"{earlier.source.file}", rf.source.at("recipe_id")))
         elif same is not rf:
-            out.append(error("DuplicateRecipe", f"{same.source.file} already configures {r.huggingface_id} on "
-                             f"{r.hardware} at {r.precision}", rf.source.at("recipe_id")))
+            msg = f"{same.source.file} already configures {r.huggingface_id} on {r.hardware} at {r.precision}"
+            out.append(error("DuplicateRecipe", msg, rf.source.at("recipe_id")))
     return out
 
 
