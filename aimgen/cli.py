@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .diagnostics import EXIT_INPUT_ERROR, EXIT_USAGE, AimgenError, Diagnostic, render_json, render_text
+from .diagnostics import EXIT_INTERNAL, AimgenError, Diagnostic, render_json, render_text
 
 
 def _root_option(func: Any) -> Any:
@@ -40,7 +40,18 @@ def emit_diagnostics(diagnostics: list[Diagnostic], fmt: str = "text") -> None:
         click.echo(render_text(diagnostics), nl=False, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class AimgenGroup(click.Group):
+    """Turns AimgenError from any command into diagnostics and its exit code: no traceback for bad input."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AimgenError as exc:
+            emit_diagnostics(exc.diagnostics)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=AimgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="aimgen")
 @click.option("--debug", is_flag=True, hidden=True, help="Show Python tracebacks for internal errors.")
 @click.pass_context
@@ -145,24 +156,12 @@ def recipes_import(paths: tuple[Path, ...], out: Path, image: str | None, profil
 
 
 def main() -> None:
-    """Entry point: one handler turns AimgenError into diagnostics and an exit code; no traceback for users."""
+    """Entry point. An internal bug prints one line (a traceback only with --debug) and exits 70."""
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_USAGE)
-    except AimgenError as exc:
-        emit_diagnostics(exc.diagnostics)
-        sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # an internal bug: one line unless --debug
+        cli.main(prog_name="aimgen")
+    except Exception as exc:
         if "--debug" in sys.argv:
             raise
         click.echo(f"aimgen: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
                    err=True)
-        sys.exit(EXIT_INPUT_ERROR + 69)
+        sys.exit(EXIT_INTERNAL)

@@ -12,6 +12,7 @@ EXIT_OK = 0
 EXIT_INPUT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_OUT_OF_DATE = 3
+EXIT_INTERNAL = 70  # a bug in aimgen (EX_SOFTWARE), never bad input
 
 
 class Severity(str, Enum):
