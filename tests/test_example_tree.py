@@ -66,12 +66,13 @@ def test_catalog_covers_the_documented_variety() -> None:
 
 
 def test_engine_parallelism_matches_the_accelerators() -> None:
-    """tensor-parallel-size (vLLM) / tp-size (SGLang) equals the GPU count, or the partition count."""
+    """tensor-parallel-size (vLLM) / tp-size (SGLang) equals the GPU count, or the GPU partition count."""
     docs = _documents(ROOT / "catalog", *(ROOT / "overlays" / o for o in OVERLAYS))
     for doc in docs:
         spec = doc.value.get("spec", {})
         if doc.kind not in ("AIMClusterProfile", "AIMProfile") or "acceleratorCount" not in spec:
             continue
-        tp = spec["engineArgs"].get("tensor-parallel-size", spec["engineArgs"].get("tp-size"))
-        devices = spec["acceleratorCount"] or int(spec["resources"]["requests"]["amd.com/cpx-nps4"])
-        assert tp == devices, doc.source
+        args = spec.get("engineArgs", {})
+        tp = args.get("tensor-parallel-size", args.get("tp-size", 1))  # both engines default to 1
+        partitions = spec.get("resources", {}).get("requests", {}).get("amd.com/cpx-nps4", 0)
+        assert tp == (spec["acceleratorCount"] or int(partitions)), doc.source
