@@ -44,9 +44,8 @@ def parse_all(docs: list[Document]) -> tuple[list[Parsed], list[Diagnostic]]:
     diags: list[Diagnostic] = []
     for doc in docs:
         obj, errs = parse_document(doc)
-        diags += errs
+        diags += errs + secret_literals(doc)
         if obj is not None:
-            diags += secret_literals(doc)
             parsed.append((obj, doc.source))
     return parsed, diags
 

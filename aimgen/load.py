@@ -116,14 +116,16 @@ class Locator:
             return Location(ref.file)
         node: yaml.Node = root
         mark = node.start_mark
-        for step in ref.path:
+        for i, step in enumerate(ref.path):
             child, key_node = _child(node, step)
             if child is None:
-                break  # missing value: point at its parent
+                break  # a missing value: point at its parent
             node = child
-            mark = key_node.start_mark if (ref.key and key_node is not None and step == ref.path[-1]) else (
-                node.start_mark
-            )
+            last = i == len(ref.path) - 1
+            # A key, or a whole block, is pointed at by its key; a scalar value by itself.
+            at_key = key_node is not None and key_node is not child and (
+                (last and ref.key) or not isinstance(child, yaml.ScalarNode))
+            mark = key_node.start_mark if at_key else node.start_mark
         return Location(ref.file, mark.line + 1, mark.column + 1)
 
     def resolve(self, diagnostic: Diagnostic) -> Diagnostic:

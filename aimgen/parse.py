@@ -48,8 +48,7 @@ def validation_diagnostics(exc: ValidationError, value: Any, source: SourceRef) 
         if path in seen:
             continue
         seen.add(path)
-        code, at_key = _CODES.get(err["type"], ("InvalidValue" if "value_error" in err["type"] else "InvalidType",
-                                                False))
+        code, at_key = _CODES.get(err["type"], (_code(err["type"]), False))
         field = format_path(path) or "document"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
@@ -62,6 +61,13 @@ def validation_diagnostics(exc: ValidationError, value: Any, source: SourceRef) 
                 msg += f" (got {err['input']!r})"
         out.append(error(code, msg, source.at(*path, key=at_key)))
     return out
+
+
+def _code(error_type: str) -> str:
+    """Wrong YAML type (a string where an integer belongs) vs. a well-typed but invalid value."""
+    if error_type.endswith(("_type", "_parsing")) or error_type in ("is_instance_of", "model_attributes_type"):
+        return "InvalidType"
+    return "InvalidValue"
 
 
 def yaml_path(value: Any, loc: tuple[Any, ...]) -> YamlPath:

@@ -53,19 +53,17 @@ def check_label_value(value: str) -> str | None:
     return None
 
 
-def _labels(value: dict[str, str]) -> dict[str, str]:
-    for key, val in value.items():
-        reason = check_label_key(key) or check_label_value(val)
-        if reason:
-            raise ValueError(f"label {key!r}: {reason}")
-    return value
+def _label_key(key: str) -> str:
+    reason = check_label_key(key)
+    if reason:
+        raise ValueError(reason)
+    return key
 
 
-def _annotations(value: dict[str, str]) -> dict[str, str]:
-    for key in value:
-        reason = check_label_key(key)
-        if reason:
-            raise ValueError(f"annotation {key!r}: {reason}")
+def _label_value(value: str) -> str:
+    reason = check_label_value(value)
+    if reason:
+        raise ValueError(reason)
     return value
 
 
@@ -83,8 +81,9 @@ def _env_name(value: str) -> str:
 
 DNSLabel = Annotated[str, AfterValidator(_dns_label)]
 DNSSubdomain = Annotated[str, AfterValidator(_dns_subdomain)]
-Labels = Annotated[dict[str, str], AfterValidator(_labels)]
-Annotations = Annotated[dict[str, str], AfterValidator(_annotations)]
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+Labels = dict[LabelKey, Annotated[str, AfterValidator(_label_value)]]
+Annotations = dict[LabelKey, str]
 Quantity = Annotated[str | int, AfterValidator(_quantity)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 
