@@ -44,7 +44,7 @@ def test_service_field_errors(tree: Tree, extra: str, expected: str) -> None:
     (SVC + "  labels: {}\n", "s.yaml:9:3: error[UnknownField]"),
     (SVC.replace("  namespace: ml-team\n", "  namespace: ml-team\n  labels: {team: 'a b'}\n"),
      "s.yaml:6:18: error[InvalidValue]"),
-    (SVC + "    name: also\n", "s.yaml:7:5: error[InvalidValue]"),
+    (SVC + "    name: also\n", "s.yaml:7:3: error[InvalidValue]"),
     ("a: [1,\n", "s.yaml:2:1: error[YAMLSyntaxError]"),
     (SVC + "---\n" + SVC, "s.yaml:13:9: error[DuplicateObject]"),
 ])
