@@ -32,6 +32,13 @@ def _format_option(func: Any) -> Any:
     )(func)
 
 
+def _kubernetes_version_option(func: Any) -> Any:
+    return click.option(
+        "--kubernetes-version", default=None, metavar="X.Y",
+        help="Core-kind schemas of this Kubernetes version (default: the newest kubernetes-validate ships).",
+    )(func)
+
+
 def emit_diagnostics(diagnostics: list[Diagnostic], fmt: str = "text") -> None:
     """Print diagnostics to stderr (text) or as a JSON list (json)."""
     if fmt == "json":
@@ -151,6 +158,43 @@ def recipes_import(paths: tuple[Path, ...], out: Path, image: str | None, profil
         raise click.BadParameter(problem, param_hint="--image")
     outcome = run_import(list(paths), Path.cwd(), out, image or DEFAULT_IMAGE, profile_type)
     emit_diagnostics(outcome.diagnostics)
+    click.echo(outcome.summary, err=True)
+    sys.exit(outcome.exit_code)
+
+
+@cli.command()
+@click.option("--crds", "crds", multiple=True, required=True, type=click.Path(exists=True, path_type=Path),
+              help="CustomResourceDefinition file or directory (repeatable).")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory, laid out as {group}/{kind}_{version}.json for kubeconform.")
+@_kubernetes_version_option
+def schemas(crds: tuple[Path, ...], out: Path, kubernetes_version: str | None) -> None:
+    """Convert CRDs (one strict JSON Schema per served version) and write the core kinds beside them."""
+    from .validate.commands import run_schemas
+
+    outcome = run_schemas(crds, out, kubernetes_version)
+    emit_diagnostics(outcome.diagnostics)
+    click.echo(outcome.summary, err=True)
+    sys.exit(outcome.exit_code)
+
+
+@cli.command()
+@_root_option
+@click.option("--schemas", "schema_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A schema directory written by `aimgen schemas`.")
+@click.option("--crds", "crds", multiple=True, envvar="AIMGEN_CRDS",
+              type=click.Path(exists=True, path_type=Path), help="CRD file or directory, converted on the fly and cached in .aimgen-cache/ (repeatable; "
+                   "default: $AIMGEN_CRDS, a path list).")
+@_kubernetes_version_option
+@_format_option
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def validate(root: Path, schema_dir: Path | None, crds: tuple[Path, ...], kubernetes_version: str | None,
+             fmt: str, paths: tuple[Path, ...]) -> None:
+    """Validate manifests (default: <root>/rendered) against CRD schemas and the API server's other rules."""
+    from .validate.commands import run_validate
+
+    outcome = run_validate(paths, root, schema_dir, crds, kubernetes_version)
+    emit_diagnostics(outcome.diagnostics, fmt)
     click.echo(outcome.summary, err=True)
     sys.exit(outcome.exit_code)
 

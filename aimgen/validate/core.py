@@ -36,10 +36,16 @@ def kubernetes_version(requested: str | None = None) -> str:
         return versions[-1]
     fitting = [v for v in versions if _version_key(v) <= _version_key(requested)]
     if not fitting or not _version_key(requested):
-        raise AimgenError([error(
-            "KubernetesVersionUnsupported",
-            f"no core schemas for Kubernetes {requested!r}: kubernetes-validate ships {versions[0]} to {versions[-1]}",
-        )], EXIT_USAGE)
+        raise AimgenError(
+            [
+                error(
+                    "KubernetesVersionUnsupported",
+                    f"no core schemas for Kubernetes {requested!r}: "
+                    f"kubernetes-validate ships {versions[0]} to {versions[-1]}",
+                )
+            ],
+            EXIT_USAGE,
+        )
     return fitting[-1]
 
 
@@ -48,7 +54,9 @@ def _schema_dir(version: str) -> Any:
 
 
 def _definitions(version: str) -> dict[str, Schema]:
-    defs: dict[str, Schema] = json.loads(_schema_dir(version).joinpath("_definitions.json").read_text())["$defs"]
+    defs: dict[str, Schema] = json.loads(_schema_dir(version).joinpath("_definitions.json").read_text())[
+        "$defs"
+    ]
     return defs
 
 
@@ -67,8 +75,14 @@ def _refs(node: Any) -> Iterator[str]:
 def _relink(node: Any, defs_key: str) -> Any:
     """Point every definition `$ref` at `#/<defs_key>/<name>` inside the same file."""
     if isinstance(node, dict):
-        return {k: (f"#/{defs_key}/" + _def_name(v) if k == "$ref" and isinstance(v, str) else _relink(v, defs_key))
-                for k, v in node.items()}
+        return {
+            k: (
+                f"#/{defs_key}/" + _def_name(v)
+                if k == "$ref" and isinstance(v, str)
+                else _relink(v, defs_key)
+            )
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_relink(item, defs_key) for item in node]
     return node

@@ -1,4 +1,4 @@
-"""CustomResourceDefinition -> strict JSON Schema, one per served version (kubeconform's openapi2jsonschema rules).
+"""CustomResourceDefinition -> strict JSON Schema per served version (kubeconform's openapi2jsonschema).
 
 Differences from openapi2jsonschema.py, each to stay exactly as strict as the API server:
 - `additionalProperties: false` is added to every *structural* object schema with `properties` (the root
@@ -31,14 +31,17 @@ def _strict(node: Schema, structural: bool) -> Schema:
         return node
     if node.get("x-kubernetes-embedded-resource") and isinstance(node.get("properties"), dict):
         node["properties"] = {**_EMBEDDED, **node["properties"]}
-    if (isinstance(node.get("properties"), dict) and "additionalProperties" not in node
-            and not node.get("x-kubernetes-preserve-unknown-fields")):
+    if (
+        isinstance(node.get("properties"), dict)
+        and "additionalProperties" not in node
+        and not node.get("x-kubernetes-preserve-unknown-fields")
+    ):
         node["additionalProperties"] = False
     return node
 
 
 def strict_schema(openapi: Schema, object_meta: tuple[Schema, dict[str, Schema]] | None = None) -> Schema:
-    """A CRD version's openAPIV3Schema made strict; `object_meta` = (ref, definitions) for the root metadata."""
+    """A CRD version's openAPIV3Schema made strict; `object_meta` = (ref, definitions) for root metadata."""
     schema: Schema = transform(openapi, _strict)
     props = schema.get("properties")
     if object_meta and isinstance(props, dict) and set(props.get("metadata", {})) <= {"type"}:
@@ -62,8 +65,10 @@ def is_crd(doc: Any) -> bool:
     return isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition"
 
 
-def crd_schemas(crd: dict[str, Any], object_meta: tuple[Schema, dict[str, Schema]] | None = None,
-                ) -> Iterator[tuple[str, Schema]]:
+def crd_schemas(
+    crd: dict[str, Any],
+    object_meta: tuple[Schema, dict[str, Schema]] | None = None,
+) -> Iterator[tuple[str, Schema]]:
     """(kubeconform layout path, strict schema) for every served version of a CRD."""
     group = str(crd["spec"]["group"])
     kind = str(crd["spec"]["names"]["kind"])

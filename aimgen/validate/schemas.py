@@ -56,15 +56,20 @@ def collect(crd_paths: Sequence[Path], kubernetes_version: str) -> tuple[SchemaS
             continue
         diags.extend(syntax)
         for doc in docs:
-            items = doc.value.get("items") if isinstance(doc.value, dict) and doc.value.get("kind") == "List" else None
+            items = (
+                doc.value.get("items")
+                if isinstance(doc.value, dict) and doc.value.get("kind") == "List"
+                else None
+            )
             for value in items if isinstance(items, list) else [doc.value]:
                 if crd.is_crd(value):
                     diags.extend(_add_crd(out, value, meta, rel))
     return out, diags
 
 
-def _add_crd(out: SchemaSet, value: dict[str, object], meta: tuple[Schema, dict[str, Schema]],
-             rel: str) -> list[Diagnostic]:
+def _add_crd(
+    out: SchemaSet, value: dict[str, object], meta: tuple[Schema, dict[str, Schema]], rel: str
+) -> list[Diagnostic]:
     try:
         converted = list(crd.crd_schemas(value, meta))
     except (KeyError, TypeError) as exc:
@@ -72,7 +77,9 @@ def _add_crd(out: SchemaSet, value: dict[str, object], meta: tuple[Schema, dict[
     diags = []
     for path, schema in converted:
         if path in out.origins:
-            diags.append(error("CRDDuplicate", f"{path} is also defined by {out.origins[path]}", Location(rel)))
+            diags.append(
+                error("CRDDuplicate", f"{path} is also defined by {out.origins[path]}", Location(rel))
+            )
         out.origins[path] = rel
         out.files[path] = schema
     out.crd_count += 1
@@ -87,8 +94,11 @@ def write(schemas: SchemaSet, out_dir: Path) -> None:
         target.write_text(json.dumps(schema, separators=(",", ":")) + "\n")
 
 
-def write_schemas(crd_paths: Sequence[Path], out_dir: Path, kubernetes_version: str,
-                  ) -> tuple[SchemaSet, list[Diagnostic]]:
+def write_schemas(
+    crd_paths: Sequence[Path],
+    out_dir: Path,
+    kubernetes_version: str,
+) -> tuple[SchemaSet, list[Diagnostic]]:
     """`aimgen schemas`: convert the CRDs and the core kinds into `out_dir`; nothing is written on error."""
     schemas, diags = collect(crd_paths, kubernetes_version)
     if not any(d.severity is Severity.ERROR for d in diags):
@@ -99,7 +109,9 @@ def write_schemas(crd_paths: Sequence[Path], out_dir: Path, kubernetes_version: 
 def cache_key(crd_paths: Sequence[Path], kubernetes_version: str) -> str:
     """Content hash of every input of the conversion (nothing volatile: no mtimes, no absolute paths)."""
     digest = hashlib.sha256()
-    digest.update(f"k8s={kubernetes_version};kubernetes-validate={package_version('kubernetes-validate')};".encode())
+    digest.update(
+        f"k8s={kubernetes_version};kubernetes-validate={package_version('kubernetes-validate')};".encode()
+    )
     for module in (core, crd, layout, walk):
         digest.update(Path(str(module.__file__)).read_bytes())
     for path in crd_files(crd_paths):
@@ -107,9 +119,12 @@ def cache_key(crd_paths: Sequence[Path], kubernetes_version: str) -> str:
     return digest.hexdigest()[:20]
 
 
-def crd_schema_dir(crd_paths: Sequence[Path], cache_root: Path, kubernetes_version: str,
-                   ) -> tuple[Path | None, bool, list[Diagnostic]]:
-    """The cached schema dir for these CRDs (built on a miss): (dir or None on error, cache hit?, diagnostics)."""
+def crd_schema_dir(
+    crd_paths: Sequence[Path],
+    cache_root: Path,
+    kubernetes_version: str,
+) -> tuple[Path | None, bool, list[Diagnostic]]:
+    """The cached schema dir for these CRDs, built on a miss: (dir or None on error, hit?, diagnostics)."""
     target = cache_root / "schemas" / cache_key(crd_paths, kubernetes_version)
     if (target / _COMPLETE).exists():
         return target, True, []

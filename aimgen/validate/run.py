@@ -1,0 +1,131 @@
+"""Validate objects against their kind's JSON schema and the API server's other rules; located diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import EXIT_USAGE, AimgenError, Diagnostic, SourceRef, error
+from ..load import Document, load_files, yaml_files
+from .finding import NOT_AN_OBJECT, SCHEMA_NOT_FOUND, Finding, field_path
+from .rules import rule_findings
+from .rules.access import mapping
+from .schemas import crd_schema_dir
+from .store import SchemaStore, schema_findings
+
+CRDS_ENV = "AIMGEN_CRDS"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of validating a set of documents."""
+
+    diagnostics: list[Diagnostic]
+    objects: int
+    invalid: int
+
+
+def label(obj: dict[str, Any]) -> str:
+    """`InferenceService team-a/chat`: how an object is named in messages."""
+    meta = mapping(obj.get("metadata"))
+    name = (
+        f"{meta.get('namespace')}/{meta.get('name')}" if meta.get("namespace") else str(meta.get("name", "?"))
+    )
+    return f"{obj.get('kind')} {name}"
+
+
+def object_findings(obj: Any, schemas: SchemaStore) -> list[Finding]:
+    """Schema and rule findings of one document (which may not even be a Kubernetes object)."""
+    if (
+        not isinstance(obj, dict)
+        or not isinstance(obj.get("apiVersion"), str)
+        or not isinstance(obj.get("kind"), str)
+    ):
+        return [Finding((), NOT_AN_OBJECT, "not a Kubernetes object: apiVersion and kind must be strings")]
+    validator = schemas.validator(obj["apiVersion"], obj["kind"])
+    if validator is None:
+        missing = schemas.path_for(obj["apiVersion"], obj["kind"])
+        return [
+            Finding(
+                ("kind",),
+                SCHEMA_NOT_FOUND,
+                f"no schema for {obj['apiVersion']} {obj['kind']} "
+                f"(looked for {missing}); add its CRD to the schema sources",
+            )
+        ]
+    return sorted(set(schema_findings(validator, obj)) | set(rule_findings(obj)))
+
+
+def _diagnostic(finding: Finding, obj: Any, source: SourceRef) -> Diagnostic:
+    subject = label(obj) if isinstance(obj, dict) else "document"
+    where = f" {field_path(finding.path)}" if finding.path else ""
+    return error(
+        finding.code, f"{subject}{where}: {finding.message}", source.at(*finding.path, key=finding.key)
+    )
+
+
+def validate_documents(documents: Iterable[Document], schemas: SchemaStore) -> Report:
+    """Validate every document; diagnostics carry SourceRefs (resolve them with load.Locator for lines)."""
+    diags: list[Diagnostic] = []
+    objects = invalid = 0
+    for doc in documents:
+        findings = object_findings(doc.value, schemas)
+        objects += 1
+        invalid += bool(findings)
+        diags.extend(_diagnostic(f, doc.value, doc.source) for f in findings)
+    return Report(diags, objects, invalid)
+
+
+def validate_manifests(
+    items: Iterable[tuple[str, dict[str, Any]]], schemas: SchemaStore | Path
+) -> list[Diagnostic]:
+    """Validate in-memory objects, one per file: (path relative to the root, object) pairs.
+
+    What `aimgen build --validate` calls. Each diagnostic's location is a SourceRef into that file at
+    the offending field: `load.Locator(root, texts)` turns it into file:line:col.
+    """
+    store = schemas if isinstance(schemas, SchemaStore) else SchemaStore(schemas)
+    docs = (Document(obj, SourceRef(path, 0)) for path, obj in items)
+    return validate_documents(docs, store).diagnostics
+
+
+def validate_paths(paths: Sequence[Path], root: Path, schemas: SchemaStore) -> Report:
+    """Validate every YAML document of the given files and directories (multi-document files allowed)."""
+    files = [f for p in paths for f in (yaml_files(p) if p.is_dir() else [p])]
+    documents, syntax = load_files(files, root)
+    report = validate_documents(documents, schemas)
+    return Report(syntax + report.diagnostics, report.objects, report.invalid + len(syntax))
+
+
+def open_schemas(
+    schemas: Path | None, crds: Sequence[Path], root: Path, kubernetes_version: str | None = None
+) -> tuple[SchemaStore, list[Diagnostic]]:
+    """The schema store to validate against: a pre-generated dir, else CRDs converted into the cache.
+
+    Raises AimgenError (usage) when neither is given; callers pass `crds` from --crds or $AIMGEN_CRDS.
+    """
+    from .core import kubernetes_version as resolve_version
+
+    if schemas is not None:
+        if crds:
+            raise AimgenError(
+                [error("SchemaSourceAmbiguous", "give either --schemas or --crds, not both")], EXIT_USAGE
+            )
+        return SchemaStore(schemas), []
+    if not crds:
+        raise AimgenError(
+            [
+                error(
+                    "SchemaSourceMissing",
+                    "no schemas to validate against: pass --schemas DIR "
+                    f"(from `aimgen schemas`) or --crds DIR (or set {CRDS_ENV})",
+                )
+            ],
+            EXIT_USAGE,
+        )
+    directory, _hit, diags = crd_schema_dir(crds, root / ".aimgen-cache", resolve_version(kubernetes_version))
+    if directory is None:
+        raise AimgenError(diags)
+    return SchemaStore(directory), diags
