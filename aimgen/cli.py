@@ -183,7 +183,8 @@ def schemas(crds: tuple[Path, ...], out: Path, kubernetes_version: str | None) -
 @click.option("--schemas", "schema_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A schema directory written by `aimgen schemas`.")
 @click.option("--crds", "crds", multiple=True, envvar="AIMGEN_CRDS",
-              type=click.Path(exists=True, path_type=Path), help="CRD file or directory, converted on the fly and cached in .aimgen-cache/ (repeatable; "
+              type=click.Path(exists=True, path_type=Path),
+              help="CRD file or directory, converted on the fly and cached in .aimgen-cache/ (repeatable; "
                    "default: $AIMGEN_CRDS, a path list).")
 @_kubernetes_version_option
 @_format_option
