@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ..emit import dump_yaml
 from ..names import MAX_NAME, derived_name, rfc1123
 from .args import OWNED_BY_AIMGEN, arg_key, typed
 from .model import Engine, Recipe, ServeEntry
@@ -151,11 +150,6 @@ def convert(recipes: list[RecipeFile], image_template: str = DEFAULT_IMAGE,
     }
 
 
-def dump(document: dict[str, Any]) -> str:
-    """Deterministic YAML of one document (key order as built). To be replaced by aimgen.emit."""
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
-
-
 def write_profiles(profiles: dict[str, dict[str, Any]], out: Path) -> list[Path]:
     """Write one file per profile (replacing each atomically); returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -163,7 +157,7 @@ def write_profiles(profiles: dict[str, dict[str, Any]], out: Path) -> list[Path]
     for file_name, document in profiles.items():
         path = out / file_name
         tmp = path.with_name(f".{file_name}.tmp")
-        tmp.write_text(dump(document), encoding="utf-8")
+        tmp.write_text(dump_yaml(document), encoding="utf-8")
         tmp.replace(path)
         written.append(path)
     return written

@@ -106,7 +106,7 @@ def load_recipes(files: list[Path], root: Path) -> tuple[list[RecipeFile], list[
     for file in files:
         rel = relative(file, root)
         if rel not in parsed_or_failed:
-            diags.append(error("EmptyRecipe", "the file holds no recipe", Location(rel)))
+            diags.append(error("EmptyRecipe", "the file holds no recipe", Location(rel, 1, 1)))
     return recipes, diags
 
 
