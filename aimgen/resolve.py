@@ -256,7 +256,8 @@ def _optimization_level(
     if profile.type == "unoptimized":
         better = sorted({v.profile.ref + f" ({v.profile.type}: {v.reason})" for v in trace
                          if not v.kept and TYPE_RANK[v.profile.type] < TYPE_RANK["unoptimized"]})
-        instead = f"; better profiles exist but were not eligible: {'; '.join(better)}" if better else ""
+        shown = "; ".join(better[:3]) + (f"; and {len(better) - 3} more" if len(better) > 3 else "")
+        instead = f"; better profiles exist but were not eligible: {shown}" if better else ""
         if not allow:
             return [error("UnoptimizedProfileRequiresAck",
                           f"the selected profile {profile.ref} is unoptimized (may perform significantly worse); set "
