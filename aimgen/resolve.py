@@ -8,7 +8,9 @@ from typing import Any
 from .catalog import TYPE_RANK, Catalog, Profile
 from .diagnostics import Diagnostic, SourceRef, error, warning
 from .inventory import Availability, Inventory, availability
-from .models.aim import AIMService, RuntimeConfigSpec
+from .models.aim import AIMClusterRuntimeConfig, AIMRuntimeConfig, AIMService, RuntimeConfigSpec
+
+RuntimeConfigLayer = tuple[AIMClusterRuntimeConfig | AIMRuntimeConfig, SourceRef]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,17 @@ class Decision:
     runtime_config_name: str
     trace: tuple[Verdict, ...] = ()
     why: str = ""
+    runtime_config_layers: tuple[RuntimeConfigLayer, ...] = ()  # cluster, then namespace: what was merged
+
+    def runtime_config_at(self, *path: str) -> SourceRef | None:
+        """Where the merged runtime config's `spec.<path>` comes from: the last layer that sets it."""
+        for config, source in reversed(self.runtime_config_layers):
+            value: Any = config.spec.model_dump(exclude_unset=True)
+            for step in path:
+                value = value.get(step) if isinstance(value, dict) else None
+            if value is not None:
+                return source.at("spec", *path)
+        return None
 
     @property
     def namespace(self) -> str:
@@ -71,8 +84,12 @@ def resolve_service(service: AIMService, source: SourceRef, catalog: Catalog, in
         profile, why = _automatic(service, source, inventory, candidates, out)
     if profile is None or rc_diags:
         return _with_subject(out, subject)
+    if profile.image is None:
+        out.diagnostics.append(_orphan(profile))
+        return _with_subject(out, subject)
     out.diagnostics += _optimization_level(service, source, profile, out.trace)
-    out.decision = Decision(service, source, profile, runtime_config, rc_name, tuple(out.trace), why)
+    out.decision = Decision(service, source, profile, runtime_config, rc_name, tuple(out.trace), why,
+                            runtime_config_layers(service, catalog))
     return _with_subject(out, subject)
 
 
@@ -130,6 +147,9 @@ def _explicit(
                                      f"AIMServiceTemplate in namespace {service.metadata.namespace} and no "
                                      "AIMClusterProfile or AIMClusterServiceTemplate has that name", where))
         return None
+    if profile.image is None:
+        out.diagnostics.append(_orphan(profile))
+        return None
     if profile not in candidates:
         served = service.spec.model.name or service.spec.model.image
         out.diagnostics.append(error("TemplateModelMismatch", f"{profile.ref} does not serve model {served!r} "
@@ -143,6 +163,11 @@ def _explicit(
                                      f"{avail.reason}", where))
         return None
     return profile
+
+
+def _orphan(profile: Profile) -> Diagnostic:
+    return error("ModelNotFound", f'{profile.ref} belongs to model "{profile.model_name}", which is not defined '
+                 "(no AIMModel in its namespace and no AIMClusterModel)", profile.source.at("spec", "modelName"))
 
 
 # --- 3. automatic selection --------------------------------------------------------------------------------------
@@ -281,19 +306,25 @@ def merged_runtime_config(
     Unlike the operator's mergo merge, an explicit false or 0 in the namespace config does override.
     """
     name = service.spec.runtimeConfigName or "default"
-    cluster = catalog.cluster_runtime_configs.get(name)
-    namespaced = catalog.namespace_runtime_configs.get((service.metadata.namespace, name))
-    if cluster is None and namespaced is None:
+    layers = runtime_config_layers(service, catalog)
+    if not layers:
         if service.spec.runtimeConfigName and name != "default":
             return RuntimeConfigSpec(), name, [error(
                 "ConfigNotFound", f"RuntimeConfig {name} not found (no AIMRuntimeConfig in namespace "
                 f"{service.metadata.namespace} and no AIMClusterRuntimeConfig)", source.at("spec", "runtimeConfigName"))]
         return RuntimeConfigSpec(), name, []
     merged: dict[str, Any] = {}
-    for found in (cluster, namespaced):
-        if found is not None:
-            merged = merge_runtime_config_dicts(merged, _migrated(found[0].spec.model_dump(exclude_unset=True)))
+    for config, _ in layers:
+        merged = merge_runtime_config_dicts(merged, _migrated(config.spec.model_dump(exclude_unset=True)))
     return RuntimeConfigSpec.model_validate(merged, strict=False), name, []
+
+
+def runtime_config_layers(service: AIMService, catalog: Catalog) -> tuple[RuntimeConfigLayer, ...]:
+    """The runtime configs a service's merged config is made of: the cluster one, then the namespace one."""
+    name = service.spec.runtimeConfigName or "default"
+    found = (catalog.cluster_runtime_configs.get(name),
+             catalog.namespace_runtime_configs.get((service.metadata.namespace, name)))
+    return tuple(layer for layer in found if layer is not None)
 
 
 def _migrated(spec: dict[str, Any]) -> dict[str, Any]:

@@ -182,3 +182,17 @@ def test_runtime_config_namespace_overrides_cluster_field_by_field(tree: Tree) -
     env = {e["name"]: e.get("value") for e in isvc["spec"]["predictor"]["containers"][0]["env"]}
     assert env["A"] == "cluster" and env["B"] == "namespace"
     assert "team-a" not in isvc["metadata"]["labels"]  # explicit false overrides the cluster's true
+
+
+def test_template_without_its_model_is_refused_at_the_template(tree: Tree) -> None:
+    tree.write("catalog/t.yaml", """
+        apiVersion: aim.eai.amd.com/v1alpha1
+        kind: AIMClusterServiceTemplate
+        metadata: {name: orphan}
+        spec: {modelName: missing-model, type: optimized, hardware: {gpu: {model: MI300X, requests: 1}}}
+        """)
+    tree.write("catalog/p.yaml", profile("p"))
+    tree.write("overlays/dev/s.yaml", service(template={"name": "orphan"}))
+    res = run_cli("build", root=tree.root)
+    assert res.code == 1
+    assert any(e.startswith("catalog/t.yaml:4:18: error[ModelNotFound]") for e in res.errors), res.stderr
