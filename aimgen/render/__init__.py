@@ -7,23 +7,13 @@ Overlay checks look across all services of an overlay (shared paths, shared cach
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 from ..diagnostics import Diagnostic
 from ..manifest import Manifest
 from .context import ServiceContext
 from .inferenceservice import PodAdditions, render_inference_service
+from .part import Part, PartRenderer
 
-
-@dataclass(frozen=True)
-class Part:
-    manifests: list[Manifest] = field(default_factory=list)
-    additions: PodAdditions = field(default_factory=PodAdditions)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-
-PartRenderer = Callable[[ServiceContext], Part]
+__all__ = ["PART_RENDERERS", "Part", "PartRenderer", "render_service_objects"]
 
 # Order matters only for readability of reports; output paths are independent of it.
 PART_RENDERERS: list[PartRenderer] = []
