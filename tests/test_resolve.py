@@ -195,4 +195,4 @@ def test_template_without_its_model_is_refused_at_the_template(tree: Tree) -> No
     tree.write("overlays/dev/s.yaml", service(template={"name": "orphan"}))
     res = run_cli("build", root=tree.root)
     assert res.code == 1
-    assert any(e.startswith("catalog/t.yaml:4:18: error[ModelNotFound]") for e in res.errors), res.stderr
+    assert any(e.startswith("catalog/t.yaml:5:19: error[ModelNotFound]") for e in res.errors), res.stderr
