@@ -6,9 +6,10 @@ live in `validate` so each has its own diagnostic code and position.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from ..models.common import Strict
 
@@ -18,11 +19,21 @@ ENGINE_SECTIONS: dict[str, Engine] = {"vllm_serve": "vllm", "sglang_serve": "sgl
 ArgValue = str | int | float | bool  # the seed quotes every value; plain YAML scalars are accepted too
 
 
+def _scalar(value: Any) -> Any:
+    if isinstance(value, ArgValue):
+        return value
+    message = 'an argument value is a string, number or boolean (a flag: "true")'
+    raise PydanticCustomError("arg_value_type", message)
+
+
+Arg = Annotated[ArgValue, BeforeValidator(_scalar)]
+
+
 class ServeEntry(Strict):
     """One engine configuration for one GPU count."""
 
     enabled: bool
-    args: dict[str, ArgValue] = Field(default_factory=dict)
+    args: dict[str, Arg] = Field(default_factory=dict)
 
 
 class Recipe(Strict):
