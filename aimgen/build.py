@@ -94,10 +94,16 @@ class BuildResult:
                 {
                     "name": o.name,
                     "services": [
-                        {"namespace": s.namespace, "name": s.name, "profile": s.profile, "why": s.why,
-                         "objects": s.objects,
-                         "diagnostics": [d.to_json() for d in self.diagnostics
-                                         if d.subject == f"{o.name}/{s.namespace}/{s.name}"]}
+                        {
+                            "namespace": s.namespace,
+                            "name": s.name,
+                            "profile": s.profile,
+                            "why": s.why,
+                            "objects": s.objects,
+                            "diagnostics": [
+                                d.to_json() for d in self.diagnostics if d.subject == f"{o.name}/{s.namespace}/{s.name}"
+                            ],
+                        }
                         for s in o.services
                     ],
                 }
@@ -119,8 +125,16 @@ def select_overlays(root: Path, requested: tuple[str, ...]) -> list[str]:
     available = discover_overlays(root)
     unknown = [o for o in requested if o not in available]
     if unknown:
-        raise AimgenError([error("OverlayNotFound", f"no overlay {o!r} under {root / 'overlays'} (available: "
-                                 f"{', '.join(available) or 'none'})") for o in unknown], EXIT_USAGE)
+        raise AimgenError(
+            [
+                error(
+                    "OverlayNotFound",
+                    f"no overlay {o!r} under {root / 'overlays'} (available: {', '.join(available) or 'none'})",
+                )
+                for o in unknown
+            ],
+            EXIT_USAGE,
+        )
     if not available:
         raise AimgenError([error("OverlayNotFound", f"no overlays found under {root / 'overlays'}")], EXIT_USAGE)
     return list(requested) or available
@@ -164,9 +178,14 @@ def emit_overlays(results: list[OverlayResult]) -> tuple[dict[str, bytes], list[
                 first = owner[path]
                 if first.obj == manifest.obj:
                     continue  # a shared object (e.g. one cache claim for several services)
-                collisions.append(error("NameCollision", f"{manifest.kind} {manifest.namespace}/{manifest.name} is "
-                                        f"produced by both {first.service or 'a shared input'} and "
-                                        f"{manifest.service or 'a shared input'}; rename one of them"))
+                collisions.append(
+                    error(
+                        "NameCollision",
+                        f"{manifest.kind} {manifest.namespace}/{manifest.name} is "
+                        f"produced by both {first.service or 'a shared input'} and "
+                        f"{manifest.service or 'a shared input'}; rename one of them",
+                    )
+                )
                 continue
             owner[path] = manifest
             wanted[path] = emit(manifest)
@@ -234,8 +253,9 @@ def explain_service(root: Path, overlay: str, namespace: str, name: str, fmt: st
     locator = Locator(root)
     found = [(s, src) for s, src in inputs.services if s.metadata.namespace == namespace and s.metadata.name == name]
     if not found:
-        raise AimgenError([error("ServiceNotFound", f"no AIMService {namespace}/{name} in overlay {overlay!r}")],
-                          EXIT_USAGE)
+        raise AimgenError(
+            [error("ServiceNotFound", f"no AIMService {namespace}/{name} in overlay {overlay!r}")], EXIT_USAGE
+        )
     if inputs.inventory is None:
         raise AimgenError([locator.resolve(d) for d in diags if d.severity is Severity.ERROR])
     service, source = found[0]
@@ -243,28 +263,43 @@ def explain_service(root: Path, overlay: str, namespace: str, name: str, fmt: st
     resolution = resolve_service(service, source, build_catalog(inputs.catalog), inventory)
     problems = [locator.resolve(d) for d in resolution.diagnostics]
     if fmt == "json":
-        return json.dumps({
-            "overlay": overlay, "service": f"{namespace}/{name}",
-            "selected": resolution.decision.profile.ref if resolution.decision else None,
-            "why": resolution.decision.why if resolution.decision else "",
-            "runtimeConfig": resolution.decision.runtime_config_name if resolution.decision else None,
-            "candidates": [{"profile": v.profile.ref, "kept": v.kept, "reason": v.reason,
-                            "type": v.profile.type, "primary": v.profile.primary,
-                            "hardware": v.profile.hardware_summary} for v in resolution.trace],
-            "diagnostics": [d.to_json() for d in problems],
-        }, indent=2), EXIT_INPUT_ERROR if any(d.severity is Severity.ERROR for d in problems) else EXIT_OK
-    lines = [f"service {namespace}/{name} on overlay {overlay} ({inventory.summary()})",
-             f"model: {service.spec.model.name or service.spec.model.image or 'custom'}"]
+        return json.dumps(
+            {
+                "overlay": overlay,
+                "service": f"{namespace}/{name}",
+                "selected": resolution.decision.profile.ref if resolution.decision else None,
+                "why": resolution.decision.why if resolution.decision else "",
+                "runtimeConfig": resolution.decision.runtime_config_name if resolution.decision else None,
+                "candidates": [
+                    {
+                        "profile": v.profile.ref,
+                        "kept": v.kept,
+                        "reason": v.reason,
+                        "type": v.profile.type,
+                        "primary": v.profile.primary,
+                        "hardware": v.profile.hardware_summary,
+                    }
+                    for v in resolution.trace
+                ],
+                "diagnostics": [d.to_json() for d in problems],
+            },
+            indent=2,
+        ), EXIT_INPUT_ERROR if any(d.severity is Severity.ERROR for d in problems) else EXIT_OK
+    lines = [
+        f"service {namespace}/{name} on overlay {overlay} ({inventory.summary()})",
+        f"model: {service.spec.model.name or service.spec.model.image or 'custom'}",
+    ]
     overrides = service.spec.overrides
     if overrides:
-        lines.append("requested: " + ", ".join(
-            f"{k}={v}" for k, v in overrides.model_dump(exclude_none=True).items()))
+        lines.append("requested: " + ", ".join(f"{k}={v}" for k, v in overrides.model_dump(exclude_none=True).items()))
     lines.append("candidates:")
     for v in resolution.trace:
         mark = "+" if v.kept else "-"
-        lines.append(f"  {mark} {v.profile.ref} [{v.profile.type}{', primary' if v.profile.primary else ''}; "
-                     f"{v.profile.hardware_summary}; {v.profile.metric or '-'}/{v.profile.precision or '-'}]: "
-                     f"{v.reason}")
+        lines.append(
+            f"  {mark} {v.profile.ref} [{v.profile.type}{', primary' if v.profile.primary else ''}; "
+            f"{v.profile.hardware_summary}; {v.profile.metric or '-'}/{v.profile.precision or '-'}]: "
+            f"{v.reason}"
+        )
     if resolution.decision:
         lines.append(f"selected: {resolution.decision.profile.ref} ({resolution.decision.why})")
         lines.append(f"runtime config: {resolution.decision.runtime_config_name}")
@@ -286,10 +321,21 @@ def list_profiles(root: Path, overlays: tuple[str, ...], fmt: str) -> tuple[str,
         inventory = overlay_inventory(inputs)
         for profile in build_catalog(inputs.catalog).all_profiles():
             avail = availability(profile, inventory)
-            rows.append({"overlay": name, "profile": profile.ref, "aimId": profile.aim_id, "type": profile.type,
-                         "primary": profile.primary, "metric": profile.metric, "precision": profile.precision,
-                         "hardware": profile.hardware_summary, "status": avail.status,
-                         "matchingNodes": avail.matching_nodes, "reason": avail.reason})
+            rows.append(
+                {
+                    "overlay": name,
+                    "profile": profile.ref,
+                    "aimId": profile.aim_id,
+                    "type": profile.type,
+                    "primary": profile.primary,
+                    "metric": profile.metric,
+                    "precision": profile.precision,
+                    "hardware": profile.hardware_summary,
+                    "status": avail.status,
+                    "matchingNodes": avail.matching_nodes,
+                    "reason": avail.reason,
+                }
+            )
     errors = [d for d in diags if d.severity is Severity.ERROR]
     if errors:
         locator = Locator(root)
@@ -298,13 +344,23 @@ def list_profiles(root: Path, overlays: tuple[str, ...], fmt: str) -> tuple[str,
         return json.dumps(rows, indent=2), EXIT_OK
     header = ("OVERLAY", "PROFILE", "TYPE", "PRIMARY", "METRIC", "PRECISION", "HARDWARE", "STATUS", "NODES")
     table = [header] + [
-        (r["overlay"], r["profile"], r["type"], "yes" if r["primary"] else "no", r["metric"] or "-",
-         r["precision"] or "-", r["hardware"], r["status"], str(r["matchingNodes"])) for r in rows
+        (
+            r["overlay"],
+            r["profile"],
+            r["type"],
+            "yes" if r["primary"] else "no",
+            r["metric"] or "-",
+            r["precision"] or "-",
+            r["hardware"],
+            r["status"],
+            str(r["matchingNodes"]),
+        )
+        for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table) + "\n", (
-        EXIT_OK
-    )
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
+    ) + "\n", (EXIT_OK)
 
 
 __all__ = ["BuildOptions", "BuildResult", "SourceRef", "explain_service", "list_profiles", "run_build"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 # Exit codes: the stable CLI contract (SPEC §2).
 EXIT_OK = 0
@@ -15,7 +15,7 @@ EXIT_OUT_OF_DATE = 3
 EXIT_INTERNAL = 70  # a bug in aimgen (EX_SOFTWARE), never bad input
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 

@@ -1,4 +1,4 @@
-"""Inventory: the overlay's hardware (compact ClusterInventory or a `kubectl get nodes` List) and profile availability."""
+"""Inventory: an overlay's hardware (compact ClusterInventory or `kubectl get nodes` List), profile availability."""
 
 from __future__ import annotations
 
@@ -59,7 +59,9 @@ def inventory_from(doc: ClusterInventory | NodeList) -> Inventory:
                 name=item.metadata.name,
                 count=1,
                 labels=dict(item.metadata.labels),
-                allocatable={k: parse_quantity(v) for k, v in (item.status.allocatable or item.status.capacity).items()},
+                allocatable={
+                    k: parse_quantity(v) for k, v in (item.status.allocatable or item.status.capacity).items()
+                },
             )
             for item in doc.items
             if not item.spec.unschedulable
@@ -68,7 +70,9 @@ def inventory_from(doc: ClusterInventory | NodeList) -> Inventory:
     spec = doc.spec
     return Inventory(
         nodes=tuple(
-            NodeGroup(pool.name, pool.count, dict(pool.labels), {k: parse_quantity(v) for k, v in pool.allocatable.items()})
+            NodeGroup(
+                pool.name, pool.count, dict(pool.labels), {k: parse_quantity(v) for k, v in pool.allocatable.items()}
+            )
             for pool in spec.nodePools
             if pool.count > 0
         ),
@@ -106,7 +110,8 @@ def availability(profile: Profile, inventory: Inventory) -> Availability:
         short = [
             f"{key} {_fmt(amount)} > {_fmt(node.allocatable.get(key, Fraction(0)))}"
             for key, amount in sorted(needed.items())
-            if (key in node.allocatable or key not in CORE_RESOURCES) and node.allocatable.get(key, Fraction(0)) < amount
+            if (key in node.allocatable or key not in CORE_RESOURCES)
+            and node.allocatable.get(key, Fraction(0)) < amount
         ]
         if short:
             shortfalls.append(f"{node.name}: {', '.join(short)}")

@@ -75,10 +75,9 @@ def yaml_path(value: Any, loc: tuple[Any, ...]) -> YamlPath:
     path: list[str | int] = []
     current = value
     for step in loc:
-        if isinstance(current, dict) and step in current:
-            current = current[step]
-            path.append(step)
-        elif isinstance(current, list) and isinstance(step, int) and 0 <= step < len(current):
+        in_dict = isinstance(current, dict) and step in current
+        in_list = isinstance(current, list) and isinstance(step, int) and 0 <= step < len(current)
+        if in_dict or in_list:
             current = current[step]
             path.append(step)
         elif isinstance(current, dict) and isinstance(step, str) and step not in current and _is_field(step):

@@ -88,8 +88,16 @@ def resolve_service(service: AIMService, source: SourceRef, catalog: Catalog, in
         out.diagnostics.append(_orphan(profile))
         return _with_subject(out, subject)
     out.diagnostics += _optimization_level(service, source, profile, out.trace)
-    out.decision = Decision(service, source, profile, runtime_config, rc_name, tuple(out.trace), why,
-                            runtime_config_layers(service, catalog))
+    out.decision = Decision(
+        service,
+        source,
+        profile,
+        runtime_config,
+        rc_name,
+        tuple(out.trace),
+        why,
+        runtime_config_layers(service, catalog),
+    )
     return _with_subject(out, subject)
 
 
@@ -113,29 +121,46 @@ def model_candidates(
     if model.name is not None:
         found = catalog.lookup_model(namespace, model.name)
         if found is None:
-            return None, [error("ModelNotFound", f'model "{model.name}" not found in namespace {namespace} or '
-                                f"cluster scope", source.at("spec", "model", "name"))]
+            return None, [
+                error(
+                    "ModelNotFound",
+                    f'model "{model.name}" not found in namespace {namespace} or cluster scope',
+                    source.at("spec", "model", "name"),
+                )
+            ]
         image = found[0].spec.image
         return [p for p in visible if p.model_name == model.name or (p.model_name is None and p.image == image)], []
     if model.image is not None:
         matches = [p for p in visible if p.image == model.image]
         known = matches or any(
-            m.spec.image == model.image for m, _ in [*catalog.cluster_models.values(), *catalog.namespace_models.values()]
+            m.spec.image == model.image
+            for m, _ in [*catalog.cluster_models.values(), *catalog.namespace_models.values()]
         )
         if not known:
-            return None, [error("ModelNotFound", f'no profile, template or model in the catalog uses image '
-                                f'"{model.image}"; aimgen cannot run image discovery, so add an AIMClusterProfile '
-                                "for it", source.at("spec", "model", "image"))]
+            return None, [
+                error(
+                    "ModelNotFound",
+                    f"no profile, template or model in the catalog uses image "
+                    f'"{model.image}"; aimgen cannot run image discovery, so add an AIMClusterProfile '
+                    "for it",
+                    source.at("spec", "model", "image"),
+                )
+            ]
         return matches, []
-    return None, [error("CustomModelUnsupported", "spec.model.custom is not supported yet",
-                        source.at("spec", "model", "custom"))]
+    return None, [
+        error("CustomModelUnsupported", "spec.model.custom is not supported yet", source.at("spec", "model", "custom"))
+    ]
 
 
 # --- 2. explicit reference ------------------------------------------------------------------------------------
 
 
 def _explicit(
-    service: AIMService, source: SourceRef, catalog: Catalog, inventory: Inventory, candidates: list[Profile],
+    service: AIMService,
+    source: SourceRef,
+    catalog: Catalog,
+    inventory: Inventory,
+    candidates: list[Profile],
     out: Resolution,
 ) -> Profile | None:
     name = service.spec.template.name if service.spec.template else None
@@ -143,31 +168,48 @@ def _explicit(
     where = source.at("spec", "template", "name")
     profile = catalog.lookup_profile(service.metadata.namespace, name)
     if profile is None:
-        out.diagnostics.append(error("TemplateNotFound", f'template "{name}" not found: no AIMProfile or '
-                                     f"AIMServiceTemplate in namespace {service.metadata.namespace} and no "
-                                     "AIMClusterProfile or AIMClusterServiceTemplate has that name", where))
+        out.diagnostics.append(
+            error(
+                "TemplateNotFound",
+                f'template "{name}" not found: no AIMProfile or '
+                f"AIMServiceTemplate in namespace {service.metadata.namespace} and no "
+                "AIMClusterProfile or AIMClusterServiceTemplate has that name",
+                where,
+            )
+        )
         return None
     if profile.image is None:
         out.diagnostics.append(_orphan(profile))
         return None
     if profile not in candidates:
         served = service.spec.model.name or service.spec.model.image
-        out.diagnostics.append(error("TemplateModelMismatch", f"{profile.ref} does not serve model {served!r} "
-                                     f"(it runs image {profile.image!r}"
-                                     + (f" of model {profile.model_name!r})" if profile.model_name else ")"), where))
+        out.diagnostics.append(
+            error(
+                "TemplateModelMismatch",
+                f"{profile.ref} does not serve model {served!r} "
+                f"(it runs image {profile.image!r}"
+                + (f" of model {profile.model_name!r})" if profile.model_name else ")"),
+                where,
+            )
+        )
         return None
     avail = availability(profile, inventory)
     out.trace.append(Verdict(profile, avail.ready, "named by spec.template.name", avail))
     if not avail.ready:
-        out.diagnostics.append(error("TemplateNotReady", f"{profile.ref} is not available (no matching hardware): "
-                                     f"{avail.reason}", where))
+        out.diagnostics.append(
+            error("TemplateNotReady", f"{profile.ref} is not available (no matching hardware): {avail.reason}", where)
+        )
         return None
     return profile
 
 
 def _orphan(profile: Profile) -> Diagnostic:
-    return error("ModelNotFound", f'{profile.ref} belongs to model "{profile.model_name}", which is not defined '
-                 "(no AIMModel in its namespace and no AIMClusterModel)", profile.source.at("spec", "modelName"))
+    return error(
+        "ModelNotFound",
+        f'{profile.ref} belongs to model "{profile.model_name}", which is not defined '
+        "(no AIMModel in its namespace and no AIMClusterModel)",
+        profile.source.at("spec", "modelName"),
+    )
 
 
 # --- 3. automatic selection --------------------------------------------------------------------------------------
@@ -179,8 +221,9 @@ def _automatic(
     model_ref = service.spec.model.name or service.spec.model.image
     where = source.at("spec", "model", "name" if service.spec.model.name else "image")
     if not candidates:
-        out.diagnostics.append(error("TemplateNotFound", f'no profiles or templates found for model "{model_ref}"',
-                                     where))
+        out.diagnostics.append(
+            error("TemplateNotFound", f'no profiles or templates found for model "{model_ref}"', where)
+        )
         return None, ""
     overrides = service.spec.overrides
     metric = overrides.metric if overrides else None
@@ -211,11 +254,20 @@ def _automatic(
         primary = [p for p in available if p.primary]
         for p in available:
             if not p.primary:
-                out.trace.append(Verdict(p, False, "not primary (only primary profiles are considered without a "
-                                         "requested metric or precision)"))
+                out.trace.append(
+                    Verdict(
+                        p,
+                        False,
+                        "not primary (only primary profiles are considered without a requested metric or precision)",
+                    )
+                )
         if not primary:
-            return _none_left(out, where, model_ref, "is primary; request a metric or precision in "
-                              "spec.overrides, or name one in spec.template.name,")
+            return _none_left(
+                out,
+                where,
+                model_ref,
+                "is primary; request a metric or precision in spec.overrides, or name one in spec.template.name,",
+            )
         available = primary
 
     if any(p.namespace for p in available):
@@ -233,10 +285,14 @@ def _automatic(
         for p in winners:
             out.trace.append(Verdict(p, False, f"tied ({_rank_text(p)})"))
         names = ", ".join(p.ref for p in winners)
-        out.diagnostics.append(error(
-            "TemplateSelectionAmbiguous",
-            f'{len(winners)} profiles satisfy model "{model_ref}" equally ({names}); set spec.template.name or '
-            "narrow the choice with spec.overrides (metric, precision, hardware.gpu)", where))
+        out.diagnostics.append(
+            error(
+                "TemplateSelectionAmbiguous",
+                f'{len(winners)} profiles satisfy model "{model_ref}" equally ({names}); set spec.template.name or '
+                "narrow the choice with spec.overrides (metric, precision, hardware.gpu)",
+                where,
+            )
+        )
         return None, ""
     winner = winners[0]
     out.trace.append(Verdict(winner, True, f"selected: {_rank_text(winner)}"))
@@ -262,8 +318,9 @@ def _none_left(
     out: Resolution, where: SourceRef, model_ref: str | None, what: str, at: SourceRef | None = None
 ) -> tuple[None, str]:
     rejected = "; ".join(f"{v.profile.ref}: {v.reason}" for v in out.trace if not v.kept)
-    out.diagnostics.append(error("TemplateNotFound", f'no profile for model "{model_ref}" {what} ({rejected})',
-                                 at or where))
+    out.diagnostics.append(
+        error("TemplateNotFound", f'no profile for model "{model_ref}" {what} ({rejected})', at or where)
+    )
     return None, ""
 
 
@@ -279,19 +336,40 @@ def _optimization_level(
 ) -> list[Diagnostic]:
     allow = bool(service.spec.template and service.spec.template.allowUnoptimized)
     if profile.type == "unoptimized":
-        better = sorted({v.profile.ref + f" ({v.profile.type}: {v.reason})" for v in trace
-                         if not v.kept and TYPE_RANK[v.profile.type] < TYPE_RANK["unoptimized"]})
+        better = sorted(
+            {
+                v.profile.ref + f" ({v.profile.type}: {v.reason})"
+                for v in trace
+                if not v.kept and TYPE_RANK[v.profile.type] < TYPE_RANK["unoptimized"]
+            }
+        )
         shown = "; ".join(better[:3]) + (f"; and {len(better) - 3} more" if len(better) > 3 else "")
         instead = f"; better profiles exist but were not eligible: {shown}" if better else ""
         if not allow:
-            return [error("UnoptimizedProfileRequiresAck",
-                          f"the selected profile {profile.ref} is unoptimized (may perform significantly worse); set "
-                          f"spec.template.allowUnoptimized: true to accept it{instead}", source.at("spec", "model"))]
-        return [warning("UnoptimizedProfile", f"using unoptimized profile {profile.ref} (allowUnoptimized is set)"
-                        f"{instead}", source.at("spec", "template", "allowUnoptimized"))]
+            return [
+                error(
+                    "UnoptimizedProfileRequiresAck",
+                    f"the selected profile {profile.ref} is unoptimized (may perform significantly worse); set "
+                    f"spec.template.allowUnoptimized: true to accept it{instead}",
+                    source.at("spec", "model"),
+                )
+            ]
+        return [
+            warning(
+                "UnoptimizedProfile",
+                f"using unoptimized profile {profile.ref} (allowUnoptimized is set){instead}",
+                source.at("spec", "template", "allowUnoptimized"),
+            )
+        ]
     if profile.type in ("preview", "general"):
-        return [warning("ProfileNotOptimized", f"using {profile.type} profile {profile.ref}: no optimized profile "
-                        "matches this service on this overlay", source.at("spec", "model"))]
+        return [
+            warning(
+                "ProfileNotOptimized",
+                f"using {profile.type} profile {profile.ref}: no optimized profile "
+                "matches this service on this overlay",
+                source.at("spec", "model"),
+            )
+        ]
     return []
 
 
@@ -309,9 +387,18 @@ def merged_runtime_config(
     layers = runtime_config_layers(service, catalog)
     if not layers:
         if service.spec.runtimeConfigName and name != "default":
-            return RuntimeConfigSpec(), name, [error(
-                "ConfigNotFound", f"RuntimeConfig {name} not found (no AIMRuntimeConfig in namespace "
-                f"{service.metadata.namespace} and no AIMClusterRuntimeConfig)", source.at("spec", "runtimeConfigName"))]
+            return (
+                RuntimeConfigSpec(),
+                name,
+                [
+                    error(
+                        "ConfigNotFound",
+                        f"RuntimeConfig {name} not found (no AIMRuntimeConfig in namespace "
+                        f"{service.metadata.namespace} and no AIMClusterRuntimeConfig)",
+                        source.at("spec", "runtimeConfigName"),
+                    )
+                ],
+            )
         return RuntimeConfigSpec(), name, []
     merged: dict[str, Any] = {}
     for config, _ in layers:
@@ -322,8 +409,10 @@ def merged_runtime_config(
 def runtime_config_layers(service: AIMService, catalog: Catalog) -> tuple[RuntimeConfigLayer, ...]:
     """The runtime configs a service's merged config is made of: the cluster one, then the namespace one."""
     name = service.spec.runtimeConfigName or "default"
-    found = (catalog.cluster_runtime_configs.get(name),
-             catalog.namespace_runtime_configs.get((service.metadata.namespace, name)))
+    found = (
+        catalog.cluster_runtime_configs.get(name),
+        catalog.namespace_runtime_configs.get((service.metadata.namespace, name)),
+    )
     return tuple(layer for layer in found if layer is not None)
 
 

@@ -4,7 +4,6 @@ import pytest
 import yaml
 
 from aimgen.names import inference_service_name, predictor_name, rfc1123, route_name, sanitize_label_value
-
 from tests.support import SHARED
 
 VECTORS = SHARED / "reference" / "vectors" / "isvc_names.yaml"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -53,6 +54,36 @@ def check_label_value(value: str) -> str | None:
     return None
 
 
+HOST_PORT = re.compile(
+    r"^(?P<host>[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*):(?P<port>[0-9]{1,5})$"
+)
+OTLP_RECEIVER_PORT = 4317  # the KEDA OTel scaler's OTLP receiver; its external-scaler gRPC port is 4318
+
+
+def check_host_port(value: str) -> str | None:
+    """The reason `value` is not a `host:port` gRPC address (no scheme, as KEDA and OTLP exporters take it), or None."""
+    match = HOST_PORT.match(value)
+    if not match or not 1 <= int(match["port"]) <= 65535:
+        return f"{value!r} is not a host:port address (a DNS name or IPv4 address and a port, no scheme)"
+    return None
+
+
+def check_scaler_address(value: str) -> str | None:
+    """The reason `value` cannot be a KEDA external-scaler address, or None.
+
+    Port 4317 is the OTel scaler's OTLP receiver, where collectors push metrics; KEDA must call its
+    external-scaler gRPC service on 4318 (kedify otel-add-on chart, service ports). The AIM CRD documents
+    4317 as the default serverAddress, which is wrong for this field.
+    """
+    problem = check_host_port(value)
+    if problem is None and int(value.rsplit(":", 1)[1]) == OTLP_RECEIVER_PORT:
+        return (
+            f"{value!r} is the OTel scaler's OTLP receiver port, where collectors push metrics; KEDA queries "
+            "the external scaler on port 4318 (for example keda-otel-scaler.keda.svc:4318)"
+        )
+    return problem
+
+
 def _label_key(key: str) -> str:
     reason = check_label_key(key)
     if reason:
@@ -86,6 +117,20 @@ Labels = dict[LabelKey, Annotated[str, AfterValidator(_label_value)]]
 Annotations = dict[LabelKey, str]
 Quantity = Annotated[str | int, AfterValidator(_quantity)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
+
+
+def _checked(check: Callable[[str], str | None]) -> AfterValidator:
+    def validate(value: str) -> str:
+        problem = check(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(validate)
+
+
+HostPort = Annotated[str, _checked(check_host_port)]
+ScalerAddress = Annotated[str, _checked(check_scaler_address)]
 
 
 class ObjectMeta(Strict):
