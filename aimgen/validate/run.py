@@ -55,7 +55,9 @@ def object_findings(obj: Any, schemas: SchemaStore) -> list[Finding]:
                 f"(looked for {missing}); add its CRD to the schema sources",
             )
         ]
-    return sorted(set(schema_findings(validator, obj)) | set(rule_findings(obj)))
+    schema = schema_findings(validator, obj)
+    explained = {f.path for f in schema}  # one explanation per field: the schema's, when it has one
+    return sorted(set(schema) | {f for f in rule_findings(obj) if f.path not in explained})
 
 
 def _diagnostic(finding: Finding, obj: Any, source: SourceRef) -> Diagnostic:

@@ -27,6 +27,10 @@ _ISO_DURATION = re.compile(
     r"^P(?:\d+W|(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+S)?)?)$"
 )
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
+_BOUNDS = {"minimum": "is less than the minimum", "maximum": "is more than the maximum",
+           "minLength": "is shorter than the minimum length", "maxLength": "is longer than the maximum length",
+           "minItems": "has fewer items than the minimum", "maxItems": "has more items than the maximum",
+           "minProperties": "has fewer fields than the minimum", "maxProperties": "has more fields than the maximum"}
 _JSON_TYPES = {
     bool: "boolean",
     int: "integer",
@@ -143,6 +147,8 @@ def _message(err: jsonschema.ValidationError) -> str:
         return f"{describe(instance)} is not one of {', '.join(json.dumps(v) for v in value)}"
     if kind == "pattern":
         return f"{describe(instance)} does not match the pattern {value}"
+    if kind in _BOUNDS:
+        return f"{describe(instance)} {_BOUNDS[kind]} {value}"
     if kind == "format":
         return f"{describe(instance)} is not a valid {value}"
     return f"{describe(instance)}: {kind} {json.dumps(value)[:80]} not satisfied"

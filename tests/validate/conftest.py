@@ -1,0 +1,43 @@
+"""Fixtures: one schema directory built from ../shared/crds per test session (the project keeps no CRD copy)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aimgen.validate import SchemaStore, write_schemas
+from aimgen.validate.core import kubernetes_version
+from tests.support import SHARED
+
+CRDS = SHARED / "crds"
+CORPUS = Path(__file__).parent / "corpus"
+KUBECONFORM = Path(__file__).resolve().parents[2] / ".tools" / "bin" / "kubeconform"
+
+
+@pytest.fixture(scope="session")
+def schema_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not CRDS.is_dir():
+        pytest.skip("../shared/crds is absent")
+    out = tmp_path_factory.mktemp("schemas")
+    _, diags = write_schemas([CRDS], out, kubernetes_version())
+    assert diags == []
+    return out
+
+
+@pytest.fixture(scope="session")
+def store(schema_dir: Path) -> SchemaStore:
+    return SchemaStore(schema_dir)
+
+
+@pytest.fixture(scope="session")
+def kubeconform() -> Path:
+    """The pinned kubeconform (`make kubeconform` installs it; CI runs that before the tests)."""
+    found = KUBECONFORM if KUBECONFORM.is_file() else shutil.which("kubeconform")
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail("kubeconform is not installed: .ci/run must run `make kubeconform` before the tests")
+        pytest.skip("kubeconform not installed (make kubeconform)")
+    return Path(found)
