@@ -20,6 +20,11 @@ class Manifest:
     obj: dict[str, Any]
     service: str = ""
     source: SourceRef | None = None
+    origins: tuple[tuple[str, SourceRef], ...] = ()  # ("spec.parentRefs", where its value came from), ...
+
+    def origin(self, field: str) -> SourceRef | None:
+        """The input location a field of this object came from (else the object's own source)."""
+        return dict(self.origins).get(field, self.source)
 
     @property
     def kind(self) -> str:
