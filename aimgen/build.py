@@ -23,13 +23,14 @@ from .diagnostics import (
 from .emit import emit, manifest_path
 from .inputs import OverlayInputs, discover_overlays, load_catalog, load_overlay
 from .inventory import Inventory, availability, inventory_from
-from .load import Locator
+from .load import Locator, parse_documents
 from .manifest import Manifest
 from .names import NameError_, inference_service_name
 from .output import Plan, apply_plan, plan_changes
 from .render import render_service_objects
 from .render.context import ServiceContext
 from .render.labels import service_labels
+from .render.scaling import AUTOSCALER_CLASS
 from .resolve import Decision, resolve_service
 
 
@@ -145,7 +146,8 @@ def run_build(options: BuildOptions) -> BuildResult:
     root = options.root
     names = select_overlays(root, options.overlays)
     catalog, catalog_diags = load_catalog(root)
-    results = [compile_overlay(*load_overlay(root, name, catalog)) for name in names]
+    results = [compile_overlay(*load_overlay(root, name, catalog),
+                               deployed_autoscaler_classes(root / "rendered" / name)) for name in names]
     diagnostics = Diagnostics(list(catalog_diags))
     for result in results:
         diagnostics.extend(result.diagnostics)
@@ -192,8 +194,9 @@ def emit_overlays(results: list[OverlayResult]) -> tuple[dict[str, bytes], list[
     return wanted, collisions
 
 
-def compile_overlay(inputs: OverlayInputs, diagnostics: list[Diagnostic]) -> OverlayResult:
-    """Resolve and render every service of one overlay (pure: no I/O)."""
+def compile_overlay(inputs: OverlayInputs, diagnostics: list[Diagnostic], deployed: Deployed | None = None,
+                    ) -> OverlayResult:
+    """Resolve and render every service of one overlay (pure: no I/O; `deployed` is read from rendered/)."""
     result = OverlayResult(inputs.name, diagnostics=list(diagnostics))
     if inputs.inventory is None:
         return result
@@ -208,7 +211,7 @@ def compile_overlay(inputs: OverlayInputs, diagnostics: list[Diagnostic]) -> Ove
         if resolution.decision is None:
             continue
         report.profile, report.why = resolution.decision.profile.ref, resolution.decision.why
-        manifests, render_diags = render_service(resolution.decision, inputs)
+        manifests, render_diags = render_service(resolution.decision, inputs, deployed or {})
         result.diagnostics += [_subject(d, subject) for d in render_diags]
         report.objects = [f"{m.kind}/{m.name}" for m in manifests]
         result.manifests += manifests
@@ -228,13 +231,36 @@ def overlay_inventory(inputs: OverlayInputs) -> Inventory:
     return Inventory(inventory.nodes, inventory.gateways, tuple(sorted(labels.items())), inventory.settings)
 
 
-def render_service(decision: Decision, inputs: OverlayInputs) -> tuple[list[Manifest], list[Diagnostic]]:
+def render_service(decision: Decision, inputs: OverlayInputs, deployed: Deployed | None = None,
+                   ) -> tuple[list[Manifest], list[Diagnostic]]:
     """All objects of one decided service."""
     try:
         isvc_name = inference_service_name(decision.name, decision.namespace)
     except NameError_ as exc:
         return [], [error("NameTooLong", str(exc), decision.source.at("metadata", "namespace"))]
-    return render_service_objects(ServiceContext(decision, inputs.settings, isvc_name, service_labels(decision)))
+    deployed_class = (deployed or {}).get((decision.namespace, isvc_name))
+    return render_service_objects(ServiceContext(decision, inputs.settings, isvc_name, service_labels(decision),
+                                                 deployed_class))
+
+
+Deployed = dict[tuple[str, str], str]  # (namespace, InferenceService name) -> its autoscalerClass in rendered/
+
+
+def deployed_autoscaler_classes(overlay_dir: Path) -> Deployed:
+    """The autoscalerClass of every InferenceService already rendered for an overlay (seed 000: the replica
+    mode of a deployed service cannot change). Unreadable files are skipped: the build rewrites them."""
+    found: Deployed = {}
+    for path in sorted(overlay_dir.glob("*/inferenceservice-*.yaml")):
+        try:
+            docs, _ = parse_documents(path.read_bytes(), path.name)
+        except OSError:
+            continue
+        for doc in docs:
+            meta = doc.value.get("metadata") if isinstance(doc.value, dict) else None
+            if isinstance(meta, dict) and isinstance(meta.get("annotations"), dict):
+                found[(str(meta.get("namespace")), str(meta.get("name")))] = str(
+                    meta["annotations"].get(AUTOSCALER_CLASS, "hpa"))  # KServe's default class
+    return found
 
 
 # --- explain / profiles ------------------------------------------------------------------------------------------

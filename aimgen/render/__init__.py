@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..diagnostics import Diagnostic
 from ..manifest import Manifest
+from .autoscaling import render_autoscaling
 from .context import ServiceContext
 from .httproute import render_http_route
 from .inferenceservice import PodAdditions, render_inference_service
@@ -17,7 +18,7 @@ from .part import Part, PartRenderer
 __all__ = ["PART_RENDERERS", "Part", "PartRenderer", "render_service_objects"]
 
 # Order matters only for readability of reports; output paths are independent of it.
-PART_RENDERERS: list[PartRenderer] = [render_http_route]
+PART_RENDERERS: list[PartRenderer] = [render_http_route, render_autoscaling]
 
 
 def render_service_objects(ctx: ServiceContext) -> tuple[list[Manifest], list[Diagnostic]]:

@@ -15,6 +15,8 @@ class ServiceContext:
     settings: ClusterSettings
     isvc_name: str
     labels: dict[str, str]  # common to every object of this service: managed-by, service.name, propagated
+    # autoscalerClass of this service's InferenceService already in rendered/ (None: not rendered yet)
+    deployed_autoscaler_class: str | None = None
 
     @property
     def namespace(self) -> str:
