@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .aim import GatewayRef
-from .common import DNSLabel, Labels, ObjectMeta, Quantity, Strict
+from .common import DNSLabel, HostPort, Labels, ObjectMeta, Quantity, ScalerAddress, Strict
 
 AIMGEN_API = "aimgen.amd.com/v1alpha1"
 
@@ -20,8 +20,8 @@ class RoutingSettings(Strict):
 
 
 class AutoscalingSettings(Strict):
-    scalerAddress: str = "keda-otel-scaler.keda.svc:4318"
-    collectorEndpoint: str = "keda-otel-scaler.keda.svc:4317"
+    scalerAddress: ScalerAddress = "keda-otel-scaler.keda.svc:4318"  # ScaledObject triggers (KEDA -> scaler gRPC)
+    collectorEndpoint: HostPort = "keda-otel-scaler.keda.svc:4317"  # OTLP export of the collector sidecars
 
 
 class ClusterSettings(Strict):
