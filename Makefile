@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TOOLS := $(CURDIR)/.tools/bin
 KUBECONFORM_VERSION := v0.7.0
 
-.PHONY: setup build check test lint bench clean
+.PHONY: setup build check test lint bench clean kubeconform
 
 $(BIN)/aimgen: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ check: setup
 ## test: the whole test suite
 test: setup
 	$(BIN)/python -m pytest
+
+## kubeconform: validate rendered/ and the valid test corpus with the pinned kubeconform (installed into .tools/bin)
+KUBECONFORM_PATHS ?= $(wildcard rendered) tests/validate/corpus/valid
+kubeconform: setup
+	AIMGEN=$(BIN)/aimgen KUBECONFORM_VERSION=$(KUBECONFORM_VERSION) scripts/kubeconform.sh $(KUBECONFORM_PATHS)
 
 lint: setup
 	$(BIN)/ruff check aimgen tests
