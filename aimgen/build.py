@@ -27,7 +27,7 @@ from .load import Locator, parse_documents
 from .manifest import Manifest
 from .names import NameError_, inference_service_name
 from .output import Plan, apply_plan, plan_changes
-from .render import render_service_objects
+from .render import check_overlay, render_service_objects
 from .render.context import ServiceContext
 from .render.labels import service_labels
 from .render.scaling import AUTOSCALER_CLASS
@@ -215,6 +215,7 @@ def compile_overlay(inputs: OverlayInputs, diagnostics: list[Diagnostic], deploy
         result.diagnostics += [_subject(d, subject) for d in render_diags]
         report.objects = [f"{m.kind}/{m.name}" for m in manifests]
         result.manifests += manifests
+    result.diagnostics += check_overlay(result.manifests, inventory, inputs)
     return result
 
 
@@ -228,7 +229,12 @@ def overlay_inventory(inputs: OverlayInputs) -> Inventory:
     labels = dict(inventory.namespace_labels)
     for ns, _ in inputs.namespaces:
         labels.setdefault(ns.metadata.name, tuple(sorted(ns.metadata.labels.items())))
-    return Inventory(inventory.nodes, inventory.gateways, tuple(sorted(labels.items())), inventory.settings)
+    gateways = inventory.gateways
+    if inputs.gateways:  # Gateway documents in the overlay add to the inventory's gateways (which win)
+        known = {(g.namespace, g.name) for g in gateways or ()}
+        gateways = (*(gateways or ()), *(g.as_inventory() for g, _ in inputs.gateways
+                                         if (g.metadata.namespace, g.metadata.name) not in known))
+    return Inventory(inventory.nodes, gateways, tuple(sorted(labels.items())), inventory.settings)
 
 
 def render_service(decision: Decision, inputs: OverlayInputs, deployed: Deployed | None = None,

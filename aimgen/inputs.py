@@ -13,7 +13,7 @@ from .diagnostics import Diagnostic, SourceRef, error
 from .load import Document, load_files, yaml_files
 from .models import CATALOG_KINDS, INVENTORY_KINDS
 from .models.aim import AIMService
-from .models.cluster import ClusterInventory, ClusterSettings, Namespace, NodeList, Overlay
+from .models.cluster import ClusterInventory, ClusterSettings, Gateway, Namespace, NodeList, Overlay
 from .parse import parse_document, validation_diagnostics
 
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|_KEY$", re.IGNORECASE)
@@ -31,6 +31,7 @@ class OverlayInputs:
     inventory: tuple[ClusterInventory | NodeList, SourceRef] | None = None
     overlay: tuple[Overlay, SourceRef] | None = None
     namespaces: list[tuple[Namespace, SourceRef]] = field(default_factory=list)
+    gateways: list[tuple[Gateway, SourceRef]] = field(default_factory=list)  # facts about the cluster, not rendered
     settings: ClusterSettings = field(default_factory=ClusterSettings)
 
 
@@ -81,6 +82,8 @@ def load_overlay(root: Path, name: str, catalog: list[Parsed]) -> tuple[OverlayI
             overlays.append((obj, source))
         elif isinstance(obj, Namespace):
             inputs.namespaces.append((obj, source))
+        elif isinstance(obj, Gateway):
+            inputs.gateways.append((obj, source))
         elif kind in CATALOG_KINDS:
             if not getattr(obj.metadata, "namespace", None):  # type: ignore[attr-defined]
                 diags.append(error("MisplacedDocument", f"cluster-scoped {kind} documents belong in catalog/",
@@ -95,7 +98,7 @@ def load_overlay(root: Path, name: str, catalog: list[Parsed]) -> tuple[OverlayI
                            SourceRef(f"overlays/{name}", 0)))
     inputs.inventory = inventories[0] if inventories else None
     inputs.overlay = overlays[0] if overlays else None
-    diags += duplicate_objects([*inputs.catalog, *inputs.services, *inputs.namespaces])
+    diags += duplicate_objects([*inputs.catalog, *inputs.services, *inputs.namespaces, *inputs.gateways])
     settings, settings_diags = merged_settings(inputs)
     inputs.settings = settings
     return inputs, diags + settings_diags

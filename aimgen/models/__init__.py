@@ -21,6 +21,8 @@ KINDS: dict[tuple[str, str], type[BaseModel]] = {
     ("v1", "List"): cluster.NodeList,
     ("v1", "NodeList"): cluster.NodeList,
     ("v1", "Namespace"): cluster.Namespace,
+    ("gateway.networking.k8s.io/v1", "Gateway"): cluster.Gateway,
+    ("gateway.networking.k8s.io/v1beta1", "Gateway"): cluster.Gateway,
 }
 
 CLUSTER_SCOPED = frozenset(

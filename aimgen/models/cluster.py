@@ -43,9 +43,22 @@ class LabelSelector(Strict):
     matchLabels: dict[str, str] = Field(default_factory=dict)
 
 
+class LabelSelectorRequirement(Strict):
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: list[str] = Field(default_factory=list)
+
+
+class NamespaceSelector(Strict):
+    """A Kubernetes label selector over namespace labels (an empty selector selects every namespace)."""
+
+    matchLabels: dict[str, str] = Field(default_factory=dict)
+    matchExpressions: list[LabelSelectorRequirement] = Field(default_factory=list)
+
+
 class RouteNamespaces(Strict):
     from_: Literal["All", "Same", "Selector"] = Field("Same", alias="from")
-    selector: LabelSelector | None = None
+    selector: NamespaceSelector | None = None
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
@@ -126,6 +139,45 @@ class NodeList(_Exported):
     apiVersion: Literal["v1"]
     kind: Literal["List", "NodeList"]
     items: list[Node]
+
+
+# --- Gateway documents in overlays (`kubectl get gateway -o yaml`): which routes the cluster's gateways admit ----
+
+
+class _ExportedRouteNamespaces(RouteNamespaces):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True, populate_by_name=True)
+
+
+class _ExportedAllowedRoutes(_Exported):
+    namespaces: _ExportedRouteNamespaces = Field(default_factory=_ExportedRouteNamespaces)
+
+
+class _ExportedListener(_Exported):
+    name: str
+    allowedRoutes: _ExportedAllowedRoutes = Field(default_factory=_ExportedAllowedRoutes)
+
+
+class GatewayMeta(_Exported):
+    name: str
+    namespace: DNSLabel
+
+
+class GatewaySpec(_Exported):
+    listeners: Annotated[list[_ExportedListener], Field(min_length=1)]
+
+
+class Gateway(_Exported):
+    """A Gateway API Gateway as exported from the cluster: read for its listeners, never rendered."""
+
+    apiVersion: Literal["gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1"]
+    kind: Literal["Gateway"]
+    metadata: GatewayMeta
+    spec: GatewaySpec
+
+    def as_inventory(self) -> InventoryGateway:
+        return InventoryGateway.model_validate({
+            "name": self.metadata.name, "namespace": self.metadata.namespace,
+            "listeners": [listener.model_dump(by_alias=True, exclude_none=True) for listener in self.spec.listeners]})
 
 
 # --- Namespace documents in overlays -----------------------------------------------------------------------

@@ -7,15 +7,22 @@ Overlay checks look across all services of an overlay (shared paths, shared cach
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..diagnostics import Diagnostic
+from ..inputs import OverlayInputs
+from ..inventory import Inventory
 from ..manifest import Manifest
 from .autoscaling import render_autoscaling
 from .context import ServiceContext
+from .gateways import check_routes
 from .httproute import render_http_route
 from .inferenceservice import PodAdditions, render_inference_service
 from .part import Part, PartRenderer
 
-__all__ = ["PART_RENDERERS", "Part", "PartRenderer", "render_service_objects"]
+__all__ = ["OVERLAY_CHECKS", "PART_RENDERERS", "Part", "PartRenderer", "check_overlay", "render_service_objects"]
+
+OverlayCheck = Callable[[list[Manifest], Inventory, OverlayInputs], list[Diagnostic]]
 
 # Order matters only for readability of reports; output paths are independent of it.
 PART_RENDERERS: list[PartRenderer] = [render_http_route, render_autoscaling]
@@ -33,3 +40,12 @@ def render_service_objects(ctx: ServiceContext) -> tuple[list[Manifest], list[Di
         diagnostics += part.diagnostics
     isvc, isvc_diags = render_inference_service(ctx, additions)
     return [isvc, *manifests], diagnostics + isvc_diags
+
+
+# Checks across all services of an overlay, run once every service is rendered (subjects set by each check).
+OVERLAY_CHECKS: list[OverlayCheck] = [check_routes]
+
+
+def check_overlay(manifests: list[Manifest], inventory: Inventory, inputs: OverlayInputs) -> list[Diagnostic]:
+    """Every overlay check over the overlay's rendered objects."""
+    return [d for check in OVERLAY_CHECKS for d in check(manifests, inventory, inputs)]
