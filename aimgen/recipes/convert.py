@@ -28,7 +28,6 @@ API_VERSION = "aim.eai.amd.com/v1alpha2"
 KIND = "AIMClusterProfile"
 DEFAULT_IMAGE = "amdenterpriseai/aim-{model}:0.8.5"
 IMAGE_FIELDS = ("model", "recipe", "hardware", "precision", "engine")
-PROFILE_TYPES = ("optimized", "general", "preview", "unoptimized")
 DEFAULT_TYPE = "unoptimized"  # a recipe is not a benchmarked AIM profile
 PRECISION_PREFERENCE = ("bf16", "fp16", "fp8", "int8", "int4", "fp32")
 ANNOTATION_RECIPE = "aimgen.amd.com/recipe"
