@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from .catalog import Profile
-from .models.cluster import ClusterInventory, InventoryGateway, NodeList
+from .models.cluster import ClusterInventory, InventoryGateway, Node, NodeList
 from .quantity import parse_quantity
 from .resources import derive_resources
 
@@ -51,6 +51,11 @@ class Inventory:
         return f"{self.node_count} nodes" + (f" ({', '.join(parts)})" if parts else "")
 
 
+def schedulable(node: Node) -> bool:
+    """Model-server pods carry no tolerations: cordoned nodes and NoSchedule/NoExecute taints exclude a node."""
+    return not node.spec.unschedulable and not any(t.effect in ("NoSchedule", "NoExecute") for t in node.spec.taints)
+
+
 def inventory_from(doc: ClusterInventory | NodeList) -> Inventory:
     """Both inventory forms mean the same thing (SPEC §4)."""
     if isinstance(doc, NodeList):
@@ -64,7 +69,7 @@ def inventory_from(doc: ClusterInventory | NodeList) -> Inventory:
                 },
             )
             for item in doc.items
-            if not item.spec.unschedulable
+            if schedulable(item)
         )
         return Inventory(nodes=nodes)
     spec = doc.spec

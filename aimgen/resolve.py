@@ -362,14 +362,10 @@ def _optimization_level(
             )
         ]
     if profile.type in ("preview", "general"):
-        return [
-            warning(
-                "ProfileNotOptimized",
-                f"using {profile.type} profile {profile.ref}: no optimized profile "
-                "matches this service on this overlay",
-                source.at("spec", "model"),
-            )
-        ]
+        named = bool(service.spec.template and service.spec.template.name)
+        why = "named by spec.template.name" if named else "no optimized profile matches this service on this overlay"
+        where = source.at("spec", "template", "name") if named else source.at("spec", "model")
+        return [warning("ProfileNotOptimized", f"using {profile.type} profile {profile.ref}: {why}", where)]
     return []
 
 
