@@ -64,8 +64,13 @@ def load_catalog(root: Path) -> tuple[list[Parsed], list[Diagnostic]]:
     return [(o, s) for o, s in parsed if getattr(o, "kind", "") in CATALOG_KINDS], diags
 
 
-def load_overlay(root: Path, name: str, catalog: list[Parsed]) -> tuple[OverlayInputs, list[Diagnostic]]:
-    """One overlay's documents, classified, with duplicate and cardinality checks."""
+def load_overlay(
+    root: Path, name: str, catalog: list[Parsed], chain: tuple[str, ...] = ()
+) -> tuple[OverlayInputs, list[Diagnostic]]:
+    """One overlay's documents, classified, with duplicate and cardinality checks, composed with its bases and
+    patches (overlays.py; `chain`: the overlays whose bases are being loaded)."""
+    from .overlays import compose_overlay
+
     docs, diags = load_files(yaml_files(root / "overlays" / name), root)
     parsed, parse_diags = parse_all(docs)
     diags += parse_diags
@@ -99,6 +104,8 @@ def load_overlay(root: Path, name: str, catalog: list[Parsed]) -> tuple[OverlayI
     inputs.inventory = inventories[0] if inventories else None
     inputs.overlay = overlays[0] if overlays else None
     diags += duplicate_objects([*inputs.catalog, *inputs.services, *inputs.namespaces, *inputs.gateways])
+    inputs, compose_diags = compose_overlay(root, inputs, len(catalog), (*chain, name))
+    diags += compose_diags
     settings, settings_diags = merged_settings(inputs)
     inputs.settings = settings
     return inputs, diags + settings_diags
