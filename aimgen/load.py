@@ -103,7 +103,7 @@ class Locator:
             try:
                 if text is None:
                     text = (self.root / rel).read_bytes()
-                nodes = list(yaml.compose_all(text, Loader=_Loader))  # same indices as load_all
+                nodes: list[yaml.Node | None] = list(yaml.compose_all(text, Loader=_Loader))  # same indices as load_all
             except (OSError, yaml.YAMLError):
                 nodes = []
             self._nodes[rel] = nodes
@@ -125,7 +125,7 @@ class Locator:
             # A key, or a whole block, is pointed at by its key; a scalar value by itself.
             at_key = key_node is not None and key_node is not child and (
                 (last and ref.key) or not isinstance(child, yaml.ScalarNode))
-            mark = key_node.start_mark if at_key else node.start_mark
+            mark = key_node.start_mark if at_key and key_node is not None else node.start_mark
         return Location(ref.file, mark.line + 1, mark.column + 1)
 
     def resolve(self, diagnostic: Diagnostic) -> Diagnostic:

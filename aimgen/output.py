@@ -87,17 +87,17 @@ def apply_plan(rendered: Path, plan: Plan) -> None:
         for rel, data in sorted(plan.write.items()):
             target = rendered / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".aimgen-", dir=target.parent)
+            fd, tmp_name = tempfile.mkstemp(prefix=".aimgen-", dir=target.parent)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-            staged.append((rel, Path(tmp)))
+            staged.append((rel, Path(tmp_name)))
     except BaseException:
-        for _, tmp in staged:
-            tmp.unlink(missing_ok=True)
+        for _, staged_file in staged:
+            staged_file.unlink(missing_ok=True)
         raise
-    for rel, tmp in staged:
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, rendered / rel)
+    for rel, staged_file in staged:
+        os.chmod(staged_file, 0o644)
+        os.replace(staged_file, rendered / rel)
     for rel in plan.remove:
         (rendered / rel).unlink(missing_ok=True)
         _prune_empty_dirs((rendered / rel).parent, rendered)

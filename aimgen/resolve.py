@@ -132,10 +132,8 @@ def model_candidates(
         return [p for p in visible if p.model_name == model.name or (p.model_name is None and p.image == image)], []
     if model.image is not None:
         matches = [p for p in visible if p.image == model.image]
-        known = matches or any(
-            m.spec.image == model.image
-            for m, _ in [*catalog.cluster_models.values(), *catalog.namespace_models.values()]
-        )
+        models = [m for m, _ in catalog.cluster_models.values()] + [m for m, _ in catalog.namespace_models.values()]
+        known = matches or any(m.spec.image == model.image for m in models)
         if not known:
             return None, [
                 error(
