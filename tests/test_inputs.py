@@ -99,3 +99,26 @@ def test_kubectl_node_list_inventory(tree: Tree) -> None:
     tree.write("overlays/dev/s.yaml", service())
     res = run_cli("build", root=tree.root)
     assert res.code == 0, res.stderr
+
+
+def test_tainted_and_cordoned_nodes_are_not_capacity(tree: Tree) -> None:
+    node = """
+        - apiVersion: v1
+          kind: Node
+          metadata: {name: %s, labels: {feature.node.kubernetes.io/aim-accelerator.MI300X: "8"}}
+          spec: %s
+          status: {allocatable: {amd.com/gpu: "8", cpu: "190", memory: 1500Gi}}
+    """
+    tree.write("overlays/dev/inventory.yaml", "apiVersion: v1\nkind: List\nitems:\n" + "".join(
+        __import__("textwrap").dedent(node % args).replace("\n-", "\n-", 1) for args in [
+            ("cordoned", "{unschedulable: true}"),
+            ("tainted", "{taints: [{key: gpu, effect: NoSchedule}]}"),
+        ]).lstrip("\n"))
+    tree.write("catalog/p.yaml", profile("p"))
+    tree.write("overlays/dev/s.yaml", service())
+    res = run_cli("build", root=tree.root)
+    assert res.code == 1 and "error[TemplateNotFound]" in res.stderr
+    res = run_cli("profiles", "--format", "json", root=tree.root)
+    import json
+
+    assert json.loads(res.stdout)[0]["status"] == "NotAvailable"
