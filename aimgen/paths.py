@@ -58,7 +58,10 @@ def _literal(text: str) -> str:
 
 def encode_value(value: str) -> str:
     """A placeholder's value: lowercased, every character but unreserved ones and `/` percent-encoded."""
-    return quote(value.lower(), safe="/")
+    try:
+        return quote(value.lower(), safe="/")
+    except UnicodeEncodeError as exc:  # a lone surrogate: not text YAML can carry, but never a traceback
+        raise PathTemplateError(f"{value!r} is not valid Unicode text") from exc
 
 
 def encode_literal(text: str) -> str:
