@@ -172,18 +172,20 @@ def _target(target: MetricTarget, at: SourceRef) -> tuple[str | None, list[Diagn
                             "(cpu/memory Resource metrics); an OpenTelemetry pod metric has no request to compare "
                             "with. Use Value (total over all pods) or AverageValue (per pod)", at.at("type"))]
     wanted = "value" if target.type == "Value" else "averageValue"
-    diags = [error("InvalidMetricTarget", f"target type {target.type} reads {wanted}, so {name} would be ignored",
-                   at.at(name, key=True))
-             for name in ("value", "averageValue", "averageUtilization")
-             if name != wanted and getattr(target, name) is not None]
     raw = getattr(target, wanted)
+    others = [name for name in ("value", "averageValue", "averageUtilization")
+              if name != wanted and getattr(target, name) is not None]
+    if others:
+        how = "not" if raw is None else "so this would be ignored:"
+        return None, [error("InvalidMetricTarget", f"target type {target.type} reads {wanted}, {how} {name}",
+                            at.at(name, key=True)) for name in others]
     if raw is None:
-        return None, diags + [error("InvalidMetricTarget", f"target type {target.type} needs {wanted}", at.at("type"))]
+        return None, [error("InvalidMetricTarget", f"target type {target.type} needs {wanted}", at.at("type"))]
     number = _plain_decimal(raw)
     if number is None:
-        diags.append(error("InvalidMetricTarget", f"{wanted} {raw!r} is not a positive number or quantity "
-                           "(for example 10, 2.5 or 500m)", at.at(wanted)))
-    return (number if not diags else None), diags
+        return None, [error("InvalidMetricTarget", f"{wanted} {raw!r} is not a positive number or quantity "
+                            "(for example 10, 2.5 or 500m)", at.at(wanted))]
+    return number, []
 
 
 def _plain_decimal(raw: str) -> str | None:
