@@ -1,7 +1,8 @@
 """Recipe import: each enabled engine/GPU-count entry becomes one AIMClusterProfile (v1alpha2, seed 003).
 
 Decisions (README "Legacy recipes"):
-- aimId is the lower-cased Hugging Face id, modelId and the `hf://` model source keep its spelling;
+- aimId is the lower-cased Hugging Face id, modelId keeps its spelling; no modelSources: the model comes
+  with the image and recipes do not know its download size (a cache claim would be sized by guess);
 - image: a template, by default the model's AIM image `amdenterpriseai/aim-{model}:0.8.5`
   ({model} = the Hugging Face id in lowercase with '/' and other separators as '-', as AIM images are named);
 - engineArgs: typed values, keys without `--`, sorted; --model/--model-path, --port and --host are dropped
@@ -133,7 +134,6 @@ def to_profile(entry: Entry, image: str, profile_type: str, primary: bool) -> di
             "acceleratorCount": entry.gpus,
             "image": image,
             "engineArgs": engine_args(entry.serve),
-            "modelSources": [{"modelId": r.huggingface_id, "sourceUri": f"hf://{r.huggingface_id}"}],
         },
     }
 

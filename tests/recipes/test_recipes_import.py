@@ -86,7 +86,6 @@ def test_profile_fields(tmp_path: Path) -> None:
             "image": "amdenterpriseai/aim-qwen-qwen3-32b:0.8.5",
             "engineArgs": {"dtype": "bfloat16", "gpu-memory-utilization": 0.9, "max-batch-size": 24,
                            "max-context-len": 32768, "tensor-parallel-size": 4, "trust-remote-code": True},
-            "modelSources": [{"modelId": "Qwen/Qwen3-32B", "sourceUri": "hf://Qwen/Qwen3-32B"}],
         },
     }
 
