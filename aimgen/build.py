@@ -262,7 +262,8 @@ def deployed_autoscaler_classes(overlay_dir: Path) -> Deployed:
         except OSError:
             continue
         for doc in docs:
-            meta = doc.value.get("metadata") if isinstance(doc.value, dict) else None
+            is_isvc = isinstance(doc.value, dict) and doc.value.get("kind") == "InferenceService"
+            meta = doc.value.get("metadata") if is_isvc else None
             if isinstance(meta, dict) and isinstance(meta.get("annotations"), dict):
                 found[(str(meta.get("namespace")), str(meta.get("name")))] = str(
                     meta["annotations"].get(AUTOSCALER_CLASS, "hpa"))  # KServe's default class

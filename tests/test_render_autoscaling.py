@@ -109,6 +109,15 @@ def test_default_metric_renders_the_workbench_defaults(tree: Tree) -> None:
         "exporters": ["otlp"]}}}
 
 
+def test_an_empty_metrics_list_uses_the_defaults(tree: Tree) -> None:
+    objects = build_ok(tree, service(maxReplicas=3, autoScaling={"metrics": []}))
+    trigger = objects["ScaledObject"]["spec"]["triggers"][0]
+    assert trigger["metricType"] == "Value"
+    assert trigger["metadata"]["metricQuery"].startswith(f"sum({RUNNING}{{")
+    assert (trigger["metadata"]["operationOverTime"], trigger["metadata"]["targetValue"]) == ("avg", "10")
+    assert objects["ScaledObject"]["spec"]["minReplicaCount"] == 1
+
+
 def test_fixed_replicas_render_no_scaling_objects(tree: Tree) -> None:
     objects = build_ok(tree, service(replicas=2))
     assert set(objects) == {"InferenceService"}
@@ -408,11 +417,12 @@ def test_first_deployment_and_renamed_services_are_free_to_choose(tree: Tree) ->
 def test_deployed_classes_are_read_from_rendered_inference_services(tmp_path: Path) -> None:
     overlay = tmp_path / "dev"
     (overlay / "ns").mkdir(parents=True)
-    (overlay / "ns" / "inferenceservice-a.yaml").write_text(
-        "metadata: {name: a, namespace: ns, annotations: {serving.kserve.io/autoscalerClass: external}}\n")
-    (overlay / "ns" / "inferenceservice-b.yaml").write_text("metadata: {name: b, namespace: ns, annotations: {}}\n")
+    isvc = "kind: InferenceService\nmetadata: {name: %s, namespace: ns, annotations: {%s}}\n"
+    (overlay / "ns" / "inferenceservice-a.yaml").write_text(isvc % ("a", "serving.kserve.io/autoscalerClass: external"))
+    (overlay / "ns" / "inferenceservice-b.yaml").write_text(isvc % ("b", ""))
     (overlay / "ns" / "inferenceservice-c.yaml").write_text("metadata: [unclosed\n")
-    (overlay / "ns" / "scaledobject-a.yaml").write_text("metadata: {name: a, namespace: ns, annotations: {}}\n")
+    (overlay / "ns" / "inferenceservice-d.yaml").write_text(isvc.replace("InferenceService", "Other") % ("d", ""))
+    (overlay / "ns" / "scaledobject-a.yaml").write_text(isvc % ("e", ""))
     assert deployed_autoscaler_classes(overlay) == {("ns", "a"): "external", ("ns", "b"): "hpa"}
     assert deployed_autoscaler_classes(tmp_path / "missing") == {}
 
