@@ -7,9 +7,12 @@ hardware block; a v1alpha2 profile is self-contained (seed 003). Resolution only
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pydantic import ValidationError
+
+from .custom import custom_model, custom_templates, sources_key
 from .diagnostics import SourceRef
 from .models import aim
 from .models.common import EnvVar, ResourceRequirements
@@ -47,7 +50,11 @@ class Profile:
     service_account_name: str | None = None
     model_name: str | None = None  # v1alpha1: the AIM(Cluster)Model the template belongs to
     custom: bool = False  # not shipped inside its image: rendered as a ConfigMap (SPEC §3)
-    caching_enabled: bool | None = None
+    caching_enabled: bool | None = None  # None: not written (caching follows the service's mode)
+    custom_weights: bool = False  # its own modelSources on a base image: AIM_MODEL_ID, base configuration
+    sources_at: SourceRef | None = None  # where model_sources are written (for diagnostics)
+    caching_env: tuple[EnvVar, ...] = ()  # v1alpha1 template caching.env: download-only variables
+    base: str | None = None  # ref of the primary profile whose engine configuration this one extends
 
     @property
     def scope(self) -> str:
@@ -114,6 +121,22 @@ class Catalog:
     def lookup_model(self, namespace: str, name: str) -> tuple[aim.AIMModel | aim.AIMClusterModel, SourceRef] | None:
         return self.namespace_models.get((namespace, name)) or self.cluster_models.get(name)
 
+    def custom_model_profiles(self, custom: aim.CustomModel, namespace: str, at: SourceRef) -> list[Profile]:
+        """`spec.model.custom` (written at `at`): like the operator, reuse a namespace AIMModel with the same base
+        image and sources; else the namespace's own custom-weight profiles of those sources; else the template
+        the operator would generate for a new model."""
+        key = sources_key(custom.modelSources)
+        visible = self.visible_profiles(namespace)
+        for (ns, name), (model, _) in sorted(self.namespace_models.items()):
+            if ns == namespace and model.spec.image == custom.baseImage and sources_key(model.spec.modelSources) == key:
+                return [p for p in visible if p.model_name == name]
+        own = [p for p in visible if p.custom_weights and p.model_name is None and p.image == custom.baseImage
+               and sources_key(p.model_sources) == key]
+        if own:
+            return own
+        return [replace(p, source=at, sources_at=at.at("modelSources"))
+                for p in model_profiles(custom_model(custom, namespace), at)]
+
 
 def build_catalog(objects: Iterable[tuple[Any, SourceRef]]) -> Catalog:
     """Index parsed catalog objects; v1alpha1 templates are joined with their models."""
@@ -124,10 +147,8 @@ def build_catalog(objects: Iterable[tuple[Any, SourceRef]]) -> Catalog:
     }
     cluster_profiles: dict[str, list[Profile]] = {}
     namespace_profiles: dict[tuple[str, str], list[Profile]] = {}
-    for obj, source in items:
-        profile = _as_profile(obj, source, cluster_models, namespace_models)
-        if profile is None:
-            continue
+    profiles = [p for obj, source in items for p in _as_profiles(obj, source, cluster_models, namespace_models)]
+    for profile in with_base_configuration(profiles):
         if profile.namespace:
             namespace_profiles.setdefault((profile.namespace, profile.name), []).append(profile)
         else:
@@ -148,26 +169,58 @@ def build_catalog(objects: Iterable[tuple[Any, SourceRef]]) -> Catalog:
     )
 
 
-def _as_profile(
+def with_base_configuration(profiles: list[Profile]) -> list[Profile]:
+    """Seed 003: custom weights on a base image run with the engine configuration of the primary profile of the
+    same aimId and precision (its engineArgs/engineEnv under their own). Candidates are shipped profiles visible
+    from the custom one; its namespace's first, then the same accelerator model and count, then by name."""
+    bases = [p for p in profiles if p.primary and not p.custom and p.aim_id]
+    return [_extended(p, bases) if p.custom_weights and p.aim_id else p for p in profiles]
+
+
+def _extended(profile: Profile, bases: list[Profile]) -> Profile:
+    from .render.env import deep_merge  # not at the top: render imports resolve, which imports this module
+
+    aim_id = (profile.aim_id or "").lower()
+    matches = [b for b in bases if (b.aim_id or "").lower() == aim_id and b.precision == profile.precision
+               and b.namespace in (None, profile.namespace)]
+    if not matches:
+        return profile
+    base = min(matches, key=lambda b: (b.namespace is None, b.accelerator_model != profile.accelerator_model,
+                                       b.accelerator_count != profile.accelerator_count, b.kind, b.name))
+    return replace(profile, engine_args=deep_merge(base.engine_args, profile.engine_args),
+                   engine_env={**base.engine_env, **profile.engine_env}, base=base.ref)
+
+
+def _as_profiles(
     obj: Any,
     source: SourceRef,
     cluster_models: dict[str, tuple[aim.AIMClusterModel, SourceRef]],
     namespace_models: dict[tuple[str, str], tuple[aim.AIMModel, SourceRef]],
-) -> Profile | None:
+) -> list[Profile]:
     if isinstance(obj, aim.AIMClusterProfile | aim.AIMProfile):
-        return profile_from_v1alpha2(obj, source)
+        return [profile_from_v1alpha2(obj, source)]
     if isinstance(obj, aim.AIMClusterServiceTemplate | aim.AIMServiceTemplate):
         namespace = getattr(obj.metadata, "namespace", None) if isinstance(obj, aim.AIMServiceTemplate) else None
         model = (namespace_models.get((namespace, obj.spec.modelName)) if namespace else None) or cluster_models.get(
             obj.spec.modelName
         )
-        return profile_from_template(obj, source, namespace, model[0] if model else None)
-    return None
+        return [profile_from_template(obj, source, namespace, *(model or (None, None)))]
+    if isinstance(obj, aim.AIMClusterModel | aim.AIMModel):
+        return model_profiles(obj, source)
+    return []
+
+
+def model_profiles(model: aim.AIMModel | aim.AIMClusterModel, source: SourceRef) -> list[Profile]:
+    """The templates the model controller would generate for a custom model (customTemplates, modelSources)."""
+    namespace = model.metadata.namespace if isinstance(model, aim.AIMModel) else None
+    sources_at = source.at("spec", "modelSources")
+    return [replace(profile_from_template(t, source.at(*path), namespace, model), sources_at=sources_at)
+            for t, path in custom_templates(model)]
 
 
 def profile_from_v1alpha2(obj: aim.AIMClusterProfile | aim.AIMProfile, source: SourceRef) -> Profile:
     spec = obj.spec
-    caching = spec.caching.enabled if isinstance(spec, aim.ProfileSpec) and spec.caching else None
+    caching = _explicit_enabled(spec.caching if isinstance(spec, aim.ProfileSpec) else None)
     count = spec.acceleratorCount if spec.acceleratorCount is not None else (1 if spec.acceleratorModel else 0)
     return Profile(
         kind=obj.kind,
@@ -196,7 +249,25 @@ def profile_from_v1alpha2(obj: aim.AIMClusterProfile | aim.AIMProfile, source: S
         service_account_name=spec.serviceAccountName,
         custom=spec.profileId is None,
         caching_enabled=caching,
+        custom_weights=spec.profileId is None and bool(spec.modelSources),
+        sources_at=source.at("spec", "modelSources"),
     )
+
+
+def _explicit_enabled(caching: aim.ProfileCaching | aim.TemplateCaching | None) -> bool | None:
+    """`caching.enabled` only counts when written: `caching: {env: [...]}` must not turn caching off."""
+    return caching.enabled if caching is not None and "enabled" in caching.model_fields_set else None
+
+
+def _status_sources(status: dict[str, Any] | None) -> tuple[aim.ModelSource, ...]:
+    """Sources discovery recorded in a template's status (what the operator caches); unreadable ones are skipped."""
+    out = []
+    for entry in (status or {}).get("modelSources") or []:
+        try:
+            out.append(aim.ModelSource.model_validate(entry))
+        except ValidationError:
+            continue
+    return tuple(out)
 
 
 def profile_from_template(
@@ -204,7 +275,9 @@ def profile_from_template(
     source: SourceRef,
     namespace: str | None,
     model: aim.AIMModel | aim.AIMClusterModel | None,
+    model_source: SourceRef | None = None,
 ) -> Profile:
+    """`model_source` is where `model` is defined, when the template's sources are the model's."""
     spec = obj.spec
     status_meta = ((obj.status or {}).get("profile") or {}).get("metadata") or {}
     gpu = spec.hardware.gpu if spec.hardware else None
@@ -216,8 +289,13 @@ def profile_from_template(
         resources = ResourceRequirements(requests=requests, limits=limits)
     accelerator_model = (gpu.model if gpu else None) or status_meta.get("gpu") or None
     count = gpu.requests if gpu and gpu.requests is not None else (1 if accelerator_model else 0)
-    caching = spec.caching.enabled if isinstance(spec, aim.TemplateSpec) and spec.caching else None
+    template_caching = spec.caching if isinstance(spec, aim.TemplateSpec) else None
     custom = spec.customProfile
+    sources, sources_at = tuple(spec.modelSources), source.at("spec", "modelSources")
+    if not sources and model is not None and model.spec.modelSources:
+        sources, sources_at = tuple(model.spec.modelSources), (model_source or source).at("spec", "modelSources")
+    elif not sources:
+        sources, sources_at = _status_sources(obj.status), source.at("status", "modelSources")
     return Profile(
         kind=obj.kind,
         name=obj.metadata.name,
@@ -240,12 +318,15 @@ def profile_from_template(
         engine_args=dict(custom.engineArgs) if custom else {},
         engine_env=dict(custom.envVars) if custom else {},
         env=tuple(spec.env),
-        model_sources=tuple(spec.modelSources or (model.spec.modelSources if model else [])),
+        model_sources=sources,
         image_pull_secrets=tuple(
             s.name for s in [*spec.imagePullSecrets, *(model.spec.imagePullSecrets if model else [])] if s.name
         ),
         service_account_name=spec.serviceAccountName or (model.spec.serviceAccountName if model else None),
         model_name=spec.modelName,
         custom=custom is not None,
-        caching_enabled=caching,
+        caching_enabled=_explicit_enabled(template_caching),
+        custom_weights=bool(spec.modelSources),
+        sources_at=sources_at,
+        caching_env=tuple(template_caching.env) if template_caching else (),
     )

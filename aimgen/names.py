@@ -44,8 +44,15 @@ def hash_inputs(*inputs: object, length: int = 8) -> str:
 
 def derived_name(parts: list[str], hash_input: object, max_length: int = MAX_NAME, hash_length: int = 8) -> str:
     """The operator's GenerateDerivedName: parts joined by '-', the longest part shortened, then '-<hash>'."""
+    return derived_name_of(parts, (hash_input,), max_length, hash_length)
+
+
+def derived_name_of(
+    parts: list[str], hash_sources: tuple[object, ...], max_length: int = MAX_NAME, hash_length: int = 8
+) -> str:
+    """GenerateDerivedName with several hash inputs (WithHashSource(a, b, ...)): each JSON-encoded, joined by '|'."""
     cleaned = [rfc1123(p) or "part" for p in parts]
-    suffix = hash_inputs(hash_input, length=hash_length)
+    suffix = hash_inputs(*hash_sources, length=hash_length)
     while len("-".join(cleaned)) + 1 + len(suffix) > max_length:
         longest = max(range(len(cleaned)), key=lambda i: (len(cleaned[i]), -i))
         if len(cleaned[longest]) <= 1:

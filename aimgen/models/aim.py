@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from ..quantity import parse_quantity
 from .common import (
     Annotations,
     DNSLabel,
@@ -26,7 +27,9 @@ ProfileType = Literal["optimized", "general", "preview", "unoptimized"]
 CachingMode = Literal["Dedicated", "Shared", "Auto", "Always", "Never"]
 
 MODEL_ID = re.compile(r"^[a-zA-Z0-9_-]+/[a-zA-Z0-9._-]+$")
-SOURCE_URI = re.compile(r"^(hf|s3)://[^ \t\r\n]+$")
+# hf://<org>/<repo>[:<revision>] (KServe's storage-initializer form); s3://<bucket>[/<key prefix>]
+HF_URI = re.compile(r"^hf://[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(:[A-Za-z0-9._/-]+)?$")
+S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s/]+)*/?$")
 
 
 def _model_id(value: str) -> str:
@@ -36,13 +39,25 @@ def _model_id(value: str) -> str:
 
 
 def _source_uri(value: str) -> str:
-    if not SOURCE_URI.match(value):
+    if value.startswith("hf://") and not HF_URI.match(value):
+        raise ValueError(f"{value!r} is not a Hugging Face source: use hf://<org>/<repository>[:<revision>]")
+    if value.startswith("s3://") and not S3_URI.match(value):
+        raise ValueError(f"{value!r} is not an S3 source: use s3://<bucket>/<path> (bucket: 3-63 lowercase "
+                         "letters, digits, '.' or '-')")
+    if not value.startswith(("hf://", "s3://")):
         raise ValueError(f"{value!r} is not a model source URI (hf://org/name or s3://bucket/path)")
+    return value
+
+
+def _positive_size(value: str | int) -> str | int:
+    if parse_quantity(value) <= 0:
+        raise ValueError(f"size {value!r} must be greater than zero")
     return value
 
 
 ModelId = Annotated[str, AfterValidator(_model_id)]
 SourceUri = Annotated[str, AfterValidator(_source_uri)]
+Size = Annotated[Quantity, AfterValidator(_positive_size)]
 
 
 # --- shared pieces ------------------------------------------------------------------------------
@@ -80,7 +95,7 @@ class Hardware(Strict):
 class ModelSource(Strict):
     modelId: ModelId
     sourceUri: SourceUri
-    size: Quantity | None = None
+    size: Size | None = None
     env: list[EnvVar] = Field(default_factory=list)
     precision: ProfilePrecision | None = None  # seed 003 custom-weight sources carry their precision
 

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .aim import GatewayRef
-from .common import DNSLabel, HostPort, Labels, ObjectMeta, Quantity, ScalerAddress, Strict
+from .aim import GatewayRef, Size
+from .common import DNSLabel, DNSSubdomain, HostPort, Labels, ObjectMeta, Quantity, ScalerAddress, Strict
 
 AIMGEN_API = "aimgen.amd.com/v1alpha1"
 
@@ -24,9 +24,19 @@ class AutoscalingSettings(Strict):
     collectorEndpoint: HostPort = "keda-otel-scaler.keda.svc:4317"  # OTLP export of the collector sidecars
 
 
+class CachingSettings(Strict):
+    """Model caches as Git objects (render/caching.py). Runtime configs and services override the storage fields."""
+
+    downloadImage: Annotated[str, Field(min_length=1)] = "ghcr.io/silogen/aim-artifact-downloader:0.2.0"
+    storageClassName: DNSSubdomain | None = None  # None: the cluster's default storage class
+    pvcHeadroomPercent: Annotated[int, Field(ge=0, le=1000)] = 10
+    defaultSize: Size = "100Gi"  # claim size for a model source without `size` (with a warning)
+
+
 class ClusterSettings(Strict):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
+    caching: CachingSettings = Field(default_factory=CachingSettings)
 
 
 # --- compact inventory ---------------------------------------------------------------------------------

@@ -14,7 +14,9 @@ from ..inputs import OverlayInputs
 from ..inventory import Inventory
 from ..manifest import Manifest
 from .autoscaling import render_autoscaling
+from .caching import render_caches
 from .context import ServiceContext
+from .customprofile import render_custom_profile
 from .gateways import check_routes
 from .httproute import render_http_route
 from .inferenceservice import PodAdditions, render_inference_service
@@ -25,7 +27,7 @@ __all__ = ["OVERLAY_CHECKS", "PART_RENDERERS", "Part", "PartRenderer", "check_ov
 OverlayCheck = Callable[[list[Manifest], Inventory, OverlayInputs], list[Diagnostic]]
 
 # Order matters only for readability of reports; output paths are independent of it.
-PART_RENDERERS: list[PartRenderer] = [render_http_route, render_autoscaling]
+PART_RENDERERS: list[PartRenderer] = [render_http_route, render_autoscaling, render_custom_profile, render_caches]
 
 
 def render_service_objects(ctx: ServiceContext) -> tuple[list[Manifest], list[Diagnostic]]:
