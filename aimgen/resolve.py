@@ -87,6 +87,8 @@ def resolve_service(service: AIMService, source: SourceRef, catalog: Catalog, in
     if profile.image is None:
         out.diagnostics.append(_orphan(profile))
         return _with_subject(out, subject)
+    if profile.base:
+        why += f"; engine configuration extends the primary profile {profile.base}"
     out.diagnostics += _optimization_level(service, source, profile, out.trace)
     out.decision = Decision(
         service,
@@ -145,9 +147,18 @@ def model_candidates(
                 )
             ]
         return matches, []
-    return None, [
-        error("CustomModelUnsupported", "spec.model.custom is not supported yet", source.at("spec", "model", "custom"))
-    ]
+    assert model.custom is not None
+    return catalog.custom_model_profiles(model.custom, namespace, source.at("spec", "model", "custom")), []
+
+
+def _model_ref(service: AIMService) -> tuple[str, str]:
+    """How messages name the service's model, and which field of spec.model says it."""
+    model = service.spec.model
+    if model.name or model.image:
+        return (model.name or model.image or ""), ("name" if model.name else "image")
+    assert model.custom is not None
+    sources = model.custom.modelSources
+    return (sources[0].modelId if sources else model.custom.baseImage), "custom"
 
 
 # --- 2. explicit reference ------------------------------------------------------------------------------------
@@ -164,7 +175,9 @@ def _explicit(
     name = service.spec.template.name if service.spec.template else None
     assert name
     where = source.at("spec", "template", "name")
-    profile = catalog.lookup_profile(service.metadata.namespace, name)
+    # spec.model.custom: the template the operator would generate is a candidate without a catalog entry
+    profile = catalog.lookup_profile(service.metadata.namespace, name) or next(
+        (p for p in candidates if p.name == name), None)
     if profile is None:
         out.diagnostics.append(
             error(
@@ -180,7 +193,7 @@ def _explicit(
         out.diagnostics.append(_orphan(profile))
         return None
     if profile not in candidates:
-        served = service.spec.model.name or service.spec.model.image
+        served = _model_ref(service)[0]
         out.diagnostics.append(
             error(
                 "TemplateModelMismatch",
@@ -216,8 +229,8 @@ def _orphan(profile: Profile) -> Diagnostic:
 def _automatic(
     service: AIMService, source: SourceRef, inventory: Inventory, candidates: list[Profile], out: Resolution
 ) -> tuple[Profile | None, str]:
-    model_ref = service.spec.model.name or service.spec.model.image
-    where = source.at("spec", "model", "name" if service.spec.model.name else "image")
+    model_ref, field_name = _model_ref(service)
+    where = source.at("spec", "model", field_name)
     if not candidates:
         out.diagnostics.append(
             error("TemplateNotFound", f'no profiles or templates found for model "{model_ref}"', where)
