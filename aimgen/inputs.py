@@ -17,6 +17,9 @@ from .models.cluster import ClusterInventory, ClusterSettings, Gateway, Namespac
 from .parse import parse_document, validation_diagnostics
 
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|_KEY$", re.IGNORECASE)
+# Model download credentials (Hugging Face, S3): only ever from a Secret, whatever the name rule above says.
+CREDENTIALS = frozenset({"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                         "AWS_SESSION_TOKEN"})
 
 Parsed = tuple[BaseModel, SourceRef]
 
@@ -154,30 +157,46 @@ def merged_settings(inputs: OverlayInputs) -> tuple[ClusterSettings, list[Diagno
 
 
 def secret_literals(doc: Document) -> list[Diagnostic]:
-    """SPEC §5.6: an env var whose name looks secret must come from a secretKeyRef, never a literal."""
+    """SPEC §5.6: an env var whose name looks secret must come from a secretKeyRef, never a literal; download
+    credentials (CREDENTIALS) not from a ConfigMap or field reference either."""
     out: list[Diagnostic] = []
-    for path, name, literal in _env_entries(doc.value):
-        if SECRET_NAME.search(name) and literal:
+    for path, name, origin in _env_entries(doc.value):
+        credential = name.upper() in CREDENTIALS
+        if origin == "literal" and (credential or SECRET_NAME.search(name)):
             out.append(error("SecretInlined", f"env {name} looks like a secret but has a literal value; use "
                              "valueFrom.secretKeyRef", doc.source.at(*path)))
+        elif origin == "reference" and credential:
+            out.append(error("CredentialNotFromSecret", f"env {name} is a model download credential: take it from "
+                             "a Secret (valueFrom.secretKeyRef)", doc.source.at(*path)))
     return out
 
 
-def _env_entries(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], str, bool]]:
-    """(path to the value, name, has a literal value) for env lists and env maps anywhere in a document."""
-    found: list[tuple[tuple[str | int, ...], str, bool]] = []
+EnvEntry = tuple[tuple[str | int, ...], str, str]
+
+
+def _env_entries(value: Any, path: tuple[str | int, ...] = ()) -> list[EnvEntry]:
+    """(path to the value, name, origin) for env lists and env maps anywhere in a document; origin is
+    "literal", "secret" (valueFrom.secretKeyRef), "reference" (another valueFrom) or "" (empty)."""
+    found: list[EnvEntry] = []
     if isinstance(value, dict):
         for key, child in value.items():
             here = (*path, key)
             if key == "env" and isinstance(child, list):
                 for i, entry in enumerate(child):
                     if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-                        found.append(((*here, i, "value"), entry["name"], bool(entry.get("value"))))
+                        found.append(_env_entry((*here, i), entry))
             elif key in ("engineEnv", "envVars") and isinstance(child, dict):
-                found += [((*here, k), k, bool(v)) for k, v in child.items() if isinstance(k, str)]
+                found += [((*here, k), k, "literal" if v else "") for k, v in child.items() if isinstance(k, str)]
             else:
                 found += _env_entries(child, here)
     elif isinstance(value, list):
         for i, child in enumerate(value):
             found += _env_entries(child, (*path, i))
     return found
+
+
+def _env_entry(path: tuple[str | int, ...], entry: dict[str, Any]) -> EnvEntry:
+    source = entry.get("valueFrom")
+    if isinstance(source, dict) and source:
+        return (*path, "valueFrom"), entry["name"], "secret" if "secretKeyRef" in source else "reference"
+    return (*path, "value"), entry["name"], "literal" if entry.get("value") else ""
