@@ -6,7 +6,8 @@ Differences from openapi2jsonschema.py, each to stay exactly as strict as the AP
   refuses valid objects, e.g. a Gateway address `{type: Hostname, value: ...}`), and not where
   `x-kubernetes-preserve-unknown-fields` keeps an object open (InferenceService `.status`,
   OpenTelemetryCollector v1beta1 `.spec.config`).
-- `x-kubernetes-embedded-resource` objects accept apiVersion, kind and metadata as the API server does.
+- the root and `x-kubernetes-embedded-resource` objects accept apiVersion, kind and metadata even when
+  their schema omits them, as the API server does.
 - the root `metadata` (a bare `type: object` in every CRD) becomes Kubernetes' ObjectMeta, so a
   misspelt metadata field or a non-string label value is refused as the API server would.
 - `nullable: true` admits null. No `$schema`: kubeconform then uses draft 4, as do we.
@@ -42,6 +43,8 @@ def _strict(node: Schema, structural: bool) -> Schema:
 
 def strict_schema(openapi: Schema, object_meta: tuple[Schema, dict[str, Schema]] | None = None) -> Schema:
     """A CRD version's openAPIV3Schema made strict; `object_meta` = (ref, definitions) for root metadata."""
+    if isinstance(openapi.get("properties"), dict):  # the API server always allows these at the root
+        openapi = {**openapi, "properties": {**_EMBEDDED, **openapi["properties"]}}
     schema: Schema = transform(openapi, _strict)
     props = schema.get("properties")
     if object_meta and isinstance(props, dict) and set(props.get("metadata", {})) <= {"type"}:

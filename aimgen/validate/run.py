@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import EXIT_USAGE, AimgenError, Diagnostic, SourceRef, error
+from ..diagnostics import EXIT_USAGE, AimgenError, Diagnostic, SourceRef, YamlPath, error
 from ..load import Document, load_files, yaml_files
-from .finding import NOT_AN_OBJECT, SCHEMA_NOT_FOUND, Finding, field_path
+from .finding import NOT_AN_OBJECT, SCHEMA_NOT_FOUND, SCHEMA_VIOLATION, Finding, field_path
 from .rules import rule_findings
 from .rules.access import mapping
 from .schemas import crd_schema_dir
@@ -44,6 +44,9 @@ def object_findings(obj: Any, schemas: SchemaStore) -> list[Finding]:
         or not isinstance(obj.get("kind"), str)
     ):
         return [Finding((), NOT_AN_OBJECT, "not a Kubernetes object: apiVersion and kind must be strings")]
+    odd_keys = list(_non_string_keys(obj))
+    if odd_keys:  # JSON, hence the API server, has string keys only; nothing below expects others
+        return odd_keys
     validator = schemas.validator(obj["apiVersion"], obj["kind"])
     if validator is None:
         missing = schemas.path_for(obj["apiVersion"], obj["kind"])
@@ -58,6 +61,19 @@ def object_findings(obj: Any, schemas: SchemaStore) -> list[Finding]:
     schema = schema_findings(validator, obj)
     explained = {f.path for f in schema}  # one explanation per field: the schema's, when it has one
     return sorted(set(schema) | {f for f in rule_findings(obj) if f.path not in explained})
+
+
+def _non_string_keys(value: Any, path: YamlPath = ()) -> Iterator[Finding]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield from _non_string_keys(item, (*path, key))
+            else:
+                yield Finding((*path, str(key)), SCHEMA_VIOLATION, f"field name {key!r} must be a string (quote it)",
+                              key=True)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _non_string_keys(item, (*path, i))
 
 
 def _diagnostic(finding: Finding, obj: Any, source: SourceRef) -> Diagnostic:

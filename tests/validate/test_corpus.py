@@ -20,13 +20,24 @@ from .conftest import CORPUS
 VALID = sorted((CORPUS / "valid").glob("*.yaml"))
 INVALID = sorted((CORPUS / "invalid").glob("*.yaml"))
 SCHEMA_CODES = {"SchemaViolation", "UnknownField", "RequiredFieldMissing", "SchemaNotFound"}
-EMITTED_KINDS = {"InferenceService", "ScaledObject", "OpenTelemetryCollector", "HTTPRoute", "ConfigMap",
-                 "PersistentVolumeClaim", "Job"}
+EMITTED_KINDS = {
+    "InferenceService",
+    "ScaledObject",
+    "OpenTelemetryCollector",
+    "HTTPRoute",
+    "ConfigMap",
+    "PersistentVolumeClaim",
+    "Job",
+}
 
 
 def expected(path: Path) -> set[tuple[str, str]]:
     """The `# expect: <Code> <field path>` header lines of a corpus file."""
-    lines = [line.removeprefix("# expect: ") for line in path.read_text().splitlines() if line.startswith("# expect: ")]
+    lines = [
+        line.removeprefix("# expect: ")
+        for line in path.read_text().splitlines()
+        if line.startswith("# expect: ")
+    ]
     return {(code, where) for code, _, where in (line.partition(" ") for line in lines)}
 
 
@@ -56,17 +67,30 @@ def test_diagnostics_name_file_object_and_field(store: SchemaStore) -> None:
     [diag] = validate_manifests([("rendered/prod/so.yaml", load(path))], store)
     assert diag.code == "SchemaViolation"
     assert diag.location.file == "rendered/prod/so.yaml"  # type: ignore[union-attr]
-    assert diag.message == ("ScaledObject team-a/chat-e204f50a-predictor spec.triggers[0].metadata.targetValue: "
-                            "expected string, got integer 10")
+    assert diag.message == (
+        "ScaledObject team-a/chat-e204f50a-predictor spec.triggers[0].metadata.targetValue: "
+        "expected string, got integer 10"
+    )
 
 
 def _kubeconform(binary: Path, schema_dir: Path, target: Path) -> dict[str, str]:
     """kubeconform -strict over `target`: status per file name."""
     proc = subprocess.run(
-        [str(binary), "-strict", "-summary", "-verbose", "-output", "json",
-         "-schema-location", f"{schema_dir}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json",
-         str(target)],
-        capture_output=True, text=True, check=False, timeout=300,
+        [
+            str(binary),
+            "-strict",
+            "-summary",
+            "-verbose",
+            "-output",
+            "json",
+            "-schema-location",
+            f"{schema_dir}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     report = json.loads(proc.stdout)
     assert report["summary"]["skipped"] == 0

@@ -32,7 +32,7 @@ def _size(value: Any, binary: bool) -> int:
     if binary:
         try:
             return len(base64.b64decode(value, validate=True))
-        except binascii.Error:
+        except (binascii.Error, ValueError):  # not base64: the schema's `format: byte` is not asserted
             return len(value)
     return len(value.encode())
 

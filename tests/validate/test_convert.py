@@ -1,0 +1,183 @@
+"""CRD -> JSON Schema conversion and the core-kind schemas from kubernetes-validate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from aimgen.diagnostics import AimgenError
+from aimgen.validate.core import core_schemas, kubernetes_version, object_meta, standalone
+from aimgen.validate.crd import crd_schemas, strict_schema
+from aimgen.validate.layout import gvk_path, schema_path
+
+from .conftest import CRDS
+
+
+def crd(versions: list[dict[str, Any]], group: str = "example.com", kind: str = "Widget") -> dict[str, Any]:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "spec": {"group": group, "names": {"kind": kind}, "versions": versions},
+    }
+
+
+OBJ = {
+    "type": "object",
+    "description": "d",
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {
+                "size": {"type": "integer", "nullable": True},
+                "open": {
+                    "type": "object",
+                    "x-kubernetes-preserve-unknown-fields": True,
+                    "properties": {"a": {"type": "string"}},
+                },
+                "free": {"type": "object", "additionalProperties": {"type": "string"}},
+                "either": {
+                    "type": "object",
+                    "properties": {"type": {"type": "string"}},
+                    "oneOf": [{"properties": {"type": {"enum": ["A"]}}}, {"required": ["type"]}],
+                },
+                "embedded": {
+                    "type": "object",
+                    "x-kubernetes-embedded-resource": True,
+                    "properties": {"spec": {"type": "object"}},
+                },
+            },
+        },
+    },
+}
+
+
+def test_layout_matches_kubeconform_template_variables() -> None:
+    assert schema_path("v1", "ConfigMap") == "v1/configmap_v1.json"
+    assert schema_path("batch/v1", "Job") == "batch/job_v1.json"
+    assert (
+        schema_path("serving.kserve.io/v1beta1", "InferenceService")
+        == "serving.kserve.io/inferenceservice_v1beta1.json"
+    )
+    assert gvk_path("", "v1", "Namespace") == "v1/namespace_v1.json"
+
+
+def test_strict_schema_closes_structural_objects_only() -> None:
+    schema = strict_schema(OBJ)
+    spec = schema["properties"]["spec"]
+    assert schema["additionalProperties"] is False  # the root too
+    assert spec["additionalProperties"] is False
+    assert "additionalProperties" not in spec["properties"]["open"]  # preserve-unknown-fields stays open
+    assert spec["properties"]["free"]["additionalProperties"] == {"type": "string"}
+    assert all("additionalProperties" not in b for b in spec["properties"]["either"]["oneOf"])
+    assert spec["properties"]["size"]["type"] == ["integer", "null"]
+    assert set(spec["properties"]["embedded"]["properties"]) == {"apiVersion", "kind", "metadata", "spec"}
+    assert "description" not in schema
+
+
+def test_strict_schema_validates_like_the_api_server() -> None:
+    validator = jsonschema.Draft4Validator(strict_schema(OBJ))
+    ok = {
+        "spec": {
+            "size": None,
+            "open": {"a": "x", "extra": 1},
+            "either": {"type": "B"},
+            "embedded": {"apiVersion": "v1", "kind": "Pod", "metadata": {}, "spec": {}},
+        }
+    }
+    assert list(validator.iter_errors(ok)) == []
+    assert [e.validator for e in validator.iter_errors({"spec": {"sise": 1}})] == ["additionalProperties"]
+
+
+def test_root_metadata_becomes_object_meta() -> None:
+    meta = object_meta(kubernetes_version())
+    schema = strict_schema({"type": "object", "properties": {"metadata": {"type": "object"}}}, meta)
+    assert schema["properties"]["metadata"] == {
+        "$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    }
+    validator = jsonschema.Draft4Validator(schema)
+    assert list(validator.iter_errors({"metadata": {"name": "a", "labels": {"x": "y"}}})) == []
+    errors = {e.validator for e in validator.iter_errors({"metadata": {"nmae": "a", "labels": {"x": 1}}})}
+    assert errors == {"additionalProperties", "type"}
+
+
+def test_one_schema_per_served_version() -> None:
+    versions = [
+        {"name": "v1", "served": True, "schema": {"openAPIV3Schema": OBJ}},
+        {"name": "v2", "served": False, "schema": {"openAPIV3Schema": OBJ}},
+        {"name": "v3", "schema": {"openAPIV3Schema": OBJ}},
+    ]
+    assert [path for path, _ in crd_schemas(crd(versions))] == [
+        "example.com/widget_v1.json",
+        "example.com/widget_v3.json",
+    ]
+
+
+def test_legacy_v1beta1_validation_block() -> None:
+    legacy = crd([])
+    legacy["spec"].update(versions=None, version="v1alpha1", validation={"openAPIV3Schema": OBJ})
+    assert [path for path, _ in crd_schemas(legacy)] == ["example.com/widget_v1alpha1.json"]
+
+
+@pytest.mark.parametrize(
+    ("file", "path", "open_at"),
+    [
+        (
+            "kserve/serving.kserve.io_inferenceservices.yaml",
+            "serving.kserve.io/inferenceservice_v1beta1.json",
+            ("status",),
+        ),
+        (
+            "opentelemetry/opentelemetry.io_opentelemetrycollectors.yaml",
+            "opentelemetry.io/opentelemetrycollector_v1beta1.json",
+            ("spec", "config"),
+        ),
+    ],
+)
+def test_real_crds_keep_preserved_objects_open(file: str, path: str, open_at: tuple[str, ...]) -> None:
+    if not CRDS.is_dir():
+        pytest.skip("../shared/crds is absent")
+    schemas = dict(crd_schemas(yaml.safe_load((CRDS / file).read_text())))
+    node = schemas[path]
+    for step in open_at:
+        node = node["properties"][step]
+    assert node["x-kubernetes-preserve-unknown-fields"] is True and "additionalProperties" not in node
+
+
+def test_core_schemas_are_standalone_and_strict(tmp_path: Path) -> None:
+    schemas = dict(core_schemas(kubernetes_version("1.31")))
+    for rel in (
+        "v1/configmap_v1.json",
+        "v1/persistentvolumeclaim_v1.json",
+        "batch/job_v1.json",
+        "v1/namespace_v1.json",
+        "v1/service_v1.json",
+        "apps/deployment_v1.json",
+    ):
+        schema = schemas[rel]
+        assert "$id" not in schema and schema["additionalProperties"] is False
+        text = json.dumps(schema)
+        assert "_definitions.json" not in text and "https://kubernetes.io" not in text
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    assert "meta/deleteoptions_v1.json" not in schemas  # shared by every group: not a kind of its own
+
+
+def test_standalone_inlines_only_what_is_reached() -> None:
+    defs = {"A": {"$ref": "#/$defs/B"}, "B": {"type": "string", "description": "x"}, "C": {"type": "integer"}}
+    out = standalone({"properties": {"a": {"$ref": "/api/_definitions.json#/$defs/A"}}, "$id": "x"}, defs)
+    assert out == {
+        "properties": {"a": {"$ref": "#/$defs/A"}},
+        "$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"type": "string"}},
+    }
+
+
+def test_kubernetes_version_picks_the_newest_not_newer() -> None:
+    assert kubernetes_version("1.31") == "1.31.0"
+    assert kubernetes_version("v1.31.7") == "1.31.0"
+    assert kubernetes_version("1.99") == kubernetes_version()
+    with pytest.raises(AimgenError):
+        kubernetes_version("1.2")
