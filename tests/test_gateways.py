@@ -206,3 +206,21 @@ def test_rendered_routes_are_unchanged_by_the_checks(gw: Tree) -> None:
     assert build(gw) == (0, [])
     [route] = [yaml.safe_load(t) for p, t in gw.rendered().items() if "/httproute-" in p]
     assert route["spec"]["parentRefs"] == [{"name": "public", "namespace": "gateways"}]
+
+
+def test_a_malformed_gateway_document_is_located(tree: Tree) -> None:
+    tree.write("overlays/dev/gateway.yaml", """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: edge, namespace: gateways}
+        spec:
+          listeners:
+          - name: http
+            port: 80
+            allowedRoutes:
+              namespaces: {from: Everyone}
+        """)
+    code, errs = build(tree)
+    assert code == 1
+    [err] = errs
+    assert err.startswith("overlays/dev/gateway.yaml:10:26: error[InvalidEnumValue]"), err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .aim import GatewayRef, Size
 from .common import DNSLabel, DNSSubdomain, HostPort, Labels, ObjectMeta, Quantity, ScalerAddress, Strict
@@ -154,17 +154,15 @@ class NodeList(_Exported):
 # --- Gateway documents in overlays (`kubectl get gateway -o yaml`): which routes the cluster's gateways admit ----
 
 
-class _ExportedRouteNamespaces(RouteNamespaces):
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True, populate_by_name=True)
-
-
-class _ExportedAllowedRoutes(_Exported):
-    namespaces: _ExportedRouteNamespaces = Field(default_factory=_ExportedRouteNamespaces)
-
-
-class _ExportedListener(_Exported):
-    name: str
-    allowedRoutes: _ExportedAllowedRoutes = Field(default_factory=_ExportedAllowedRoutes)
+def _listener_routing(value: Any) -> Any:
+    """An exported listener reduced to what aimgen reads: its name and allowedRoutes.namespaces."""
+    if not isinstance(value, dict):
+        return value
+    out = {k: value[k] for k in ("name",) if k in value}
+    routes = value.get("allowedRoutes")
+    if not isinstance(routes, dict):
+        return out if routes is None else {**out, "allowedRoutes": routes}
+    return {**out, "allowedRoutes": {k: routes[k] for k in ("namespaces",) if k in routes}}
 
 
 class GatewayMeta(_Exported):
@@ -173,7 +171,12 @@ class GatewayMeta(_Exported):
 
 
 class GatewaySpec(_Exported):
-    listeners: Annotated[list[_ExportedListener], Field(min_length=1)]
+    listeners: Annotated[list[Listener], Field(min_length=1)]
+
+    @field_validator("listeners", mode="before")
+    @classmethod
+    def _routing_only(cls, value: Any) -> Any:
+        return [_listener_routing(v) for v in value] if isinstance(value, list) else value
 
 
 class Gateway(_Exported):
@@ -185,9 +188,8 @@ class Gateway(_Exported):
     spec: GatewaySpec
 
     def as_inventory(self) -> InventoryGateway:
-        return InventoryGateway.model_validate({
-            "name": self.metadata.name, "namespace": self.metadata.namespace,
-            "listeners": [listener.model_dump(by_alias=True, exclude_none=True) for listener in self.spec.listeners]})
+        return InventoryGateway(name=self.metadata.name, namespace=self.metadata.namespace,
+                                listeners=self.spec.listeners)
 
 
 # --- Namespace documents in overlays -----------------------------------------------------------------------
