@@ -117,6 +117,27 @@ def profiles(root: Path, overlays: tuple[str, ...], fmt: str) -> None:
     sys.exit(exit_code)
 
 
+@cli.command()
+@_root_option
+@click.option("--base", "base_ref", default=None, metavar="REF",
+              help="Git ref to compare with. [default: the merge base of HEAD with main (or origin/main, master, "
+                   "origin/master), else HEAD]")
+@click.option("--overlay", "overlays", multiple=True, metavar="NAME", help="Only these overlays (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text for a terminal, markdown for a pull-request comment, json for machines.")
+def diff(root: Path, base_ref: str | None, overlays: tuple[str, ...], fmt: str) -> None:
+    """Compile the inputs at a git ref and in the work tree; report the output differences, their causes and
+    which are disruptive. Writes nothing. Exit 0 (with or without differences), 1 if the work tree does not
+    compile, 2 on usage errors."""
+    from .diff import run_diff
+    from .diffreport import render
+
+    report = run_diff(root, base_ref, overlays)
+    text = render(report, fmt)
+    click.echo(text, nl=not text.endswith("\n"))
+    sys.exit(report.exit_code)
+
+
 @cli.group()
 def recipes() -> None:
     """Legacy AIM recipes ({model}-{hardware}-{precision}.yaml): validate them, import them as profiles."""
