@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,17 @@ from tests.support import SHARED
 CRDS = SHARED / "crds"
 CORPUS = Path(__file__).parent / "corpus"
 KUBECONFORM = Path(__file__).resolve().parents[2] / ".tools" / "bin" / "kubeconform"
+
+
+def widget_crd(name: str = "widgets.example.com") -> dict[str, Any]:
+    """A minimal CRD: kind Widget in example.com/v1, with an integer `spec.size`."""
+    spec = {"type": "object", "properties": {"size": {"type": "integer"}}}
+    schema = {"type": "object", "properties": {"metadata": {"type": "object"}, "spec": spec}}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": name},
+        "spec": {"group": "example.com", "names": {"kind": "Widget"},
+                 "versions": [{"name": "v1", "served": True, "schema": {"openAPIV3Schema": schema}}]},
+    }
 
 
 @pytest.fixture(scope="session")

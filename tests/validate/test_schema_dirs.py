@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import yaml
@@ -10,29 +9,8 @@ import yaml
 from aimgen.validate.core import kubernetes_version
 from aimgen.validate.schemas import cache_key, collect, crd_schema_dir, write_schemas
 
-WIDGET = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "w"},
-    "spec": {
-        "group": "example.com",
-        "names": {"kind": "Widget"},
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "properties": {
-                            "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}
-                        },
-                    }
-                },
-            }
-        ],
-    },
-}
+from .conftest import widget_crd
+
 VERSION = kubernetes_version("1.31")
 
 
@@ -61,7 +39,7 @@ def test_schema_dir_holds_every_emitted_kind(schema_dir: Path) -> None:
 def test_crd_lists_and_non_crd_documents(tmp_path: Path) -> None:
     path = write_crd(
         tmp_path / "crds.yaml",
-        {"apiVersion": "v1", "kind": "List", "items": [WIDGET]},
+        {"apiVersion": "v1", "kind": "List", "items": [widget_crd()]},
         {"apiVersion": "v1", "kind": "ConfigMap"},
     )
     schemas, diags = collect([tmp_path], VERSION)
@@ -70,8 +48,8 @@ def test_crd_lists_and_non_crd_documents(tmp_path: Path) -> None:
 
 
 def test_duplicate_and_broken_crds_write_nothing(tmp_path: Path) -> None:
-    write_crd(tmp_path / "crds" / "a.yaml", WIDGET)
-    write_crd(tmp_path / "crds" / "b.yaml", WIDGET, {"kind": "CustomResourceDefinition", "spec": {}})
+    write_crd(tmp_path / "crds" / "a.yaml", widget_crd())
+    write_crd(tmp_path / "crds" / "b.yaml", widget_crd(), {"kind": "CustomResourceDefinition", "spec": {}})
     (tmp_path / "crds" / "c.yaml").write_text("kind: [\n")
     _, diags = write_schemas([tmp_path / "crds"], tmp_path / "out", VERSION)
     assert sorted(d.code for d in diags) == ["CRDDuplicate", "CRDInvalid", "YAMLSyntaxError"]
@@ -79,7 +57,7 @@ def test_duplicate_and_broken_crds_write_nothing(tmp_path: Path) -> None:
 
 
 def test_cache_is_keyed_on_content_and_reused(tmp_path: Path) -> None:
-    crds = write_crd(tmp_path / "crds" / "w.yaml", WIDGET)
+    crds = write_crd(tmp_path / "crds" / "w.yaml", widget_crd())
     first, hit, diags = crd_schema_dir([crds.parent], tmp_path / "cache", VERSION)
     assert first is not None and not hit and diags == []
     assert (first / "example.com" / "widget_v1.json").is_file() and (
@@ -88,9 +66,7 @@ def test_cache_is_keyed_on_content_and_reused(tmp_path: Path) -> None:
     again, hit, _ = crd_schema_dir([crds.parent], tmp_path / "cache", VERSION)
     assert again == first and hit
     key = cache_key([crds.parent], VERSION)
-    changed = copy.deepcopy(WIDGET)
-    changed["metadata"]["name"] = "changed"  # type: ignore[index]
-    write_crd(crds, changed)
+    write_crd(crds, widget_crd("changed"))
     assert cache_key([crds.parent], VERSION) != key
     assert cache_key([crds.parent], kubernetes_version("1.30")) != cache_key([crds.parent], VERSION)
     assert not list((tmp_path / "cache" / "schemas").glob(".tmp-*"))

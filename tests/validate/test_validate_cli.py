@@ -14,31 +14,7 @@ from click.testing import CliRunner
 
 from aimgen.cli import cli
 
-from .conftest import CORPUS
-
-WIDGET_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "spec": {
-        "group": "example.com",
-        "names": {"kind": "Widget"},
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "properties": {
-                            "metadata": {"type": "object"},
-                            "spec": {"type": "object", "properties": {"size": {"type": "integer"}}},
-                        },
-                    }
-                },
-            }
-        ],
-    },
-}
+from .conftest import CORPUS, widget_crd
 
 
 def widget(size: object) -> str:
@@ -92,7 +68,7 @@ def test_json_report(schema_dir: Path) -> None:
 
 def test_schema_sources(tmp_path: Path) -> None:
     (tmp_path / "crds").mkdir()
-    (tmp_path / "crds" / "widget.yaml").write_text(yaml.safe_dump(WIDGET_CRD))
+    (tmp_path / "crds" / "widget.yaml").write_text(yaml.safe_dump(widget_crd()))
     (tmp_path / "ok.yaml").write_text(widget(3))
     (tmp_path / "bad.yaml").write_text(widget("3"))
     root = ["--root", str(tmp_path)]
