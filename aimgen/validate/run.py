@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import EXIT_USAGE, AimgenError, Diagnostic, SourceRef, YamlPath, error
-from ..load import Document, load_files, yaml_files
+import yaml
+
+from ..diagnostics import EXIT_USAGE, AimgenError, Diagnostic, Location, SourceRef, YamlPath, error
+from ..load import Document, load_files, relative, yaml_files
 from .finding import NOT_AN_OBJECT, SCHEMA_NOT_FOUND, SCHEMA_VIOLATION, Finding, field_path
 from .rules import rule_findings
 from .rules.access import mapping
@@ -84,14 +86,18 @@ def _diagnostic(finding: Finding, obj: Any, source: SourceRef) -> Diagnostic:
     )
 
 
-def validate_documents(documents: Iterable[Document], schemas: SchemaStore) -> Report:
-    """Validate every document; diagnostics carry SourceRefs (resolve them with load.Locator for lines)."""
+def validate_documents(documents: Iterable[Document], schemas: SchemaStore,
+                       bad_files: frozenset[str] = frozenset()) -> Report:
+    """Validate every document; diagnostics carry SourceRefs (resolve them with load.Locator for lines).
+
+    Documents of `bad_files` (files with problems found outside the documents) count as invalid.
+    """
     diags: list[Diagnostic] = []
     objects = invalid = 0
     for doc in documents:
         findings = object_findings(doc.value, schemas)
         objects += 1
-        invalid += bool(findings)
+        invalid += bool(findings) or doc.source.file in bad_files
         diags.extend(_diagnostic(f, doc.value, doc.source) for f in findings)
     return Report(diags, objects, invalid)
 
@@ -109,12 +115,39 @@ def validate_manifests(
     return validate_documents(docs, store).diagnostics
 
 
+def duplicate_keys(path: Path, root: Path) -> list[Diagnostic]:
+    """Keys repeated within one mapping: YAML loaders keep the last silently, kubeconform -strict refuses them."""
+    rel = relative(path, root)
+    try:
+        nodes = list(yaml.compose_all(path.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except (OSError, yaml.YAMLError):
+        return []  # load_files reports these
+    found: list[Diagnostic] = []
+    pending: list[yaml.Node | None] = list(nodes)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                    mark = key.start_mark
+                    found.append(error("DuplicateKey", f"key {key.value!r} is repeated in this mapping",
+                                       Location(rel, mark.line + 1, mark.column + 1)))
+                seen.add(key.value if isinstance(key, yaml.ScalarNode) else "")
+                pending.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+    return found
+
+
 def validate_paths(paths: Sequence[Path], root: Path, schemas: SchemaStore) -> Report:
     """Validate every YAML document of the given files and directories (multi-document files allowed)."""
     files = [f for p in paths for f in (yaml_files(p) if p.is_dir() else [p])]
-    documents, syntax = load_files(files, root)
-    report = validate_documents(documents, schemas)
-    return Report(syntax + report.diagnostics, report.objects, report.invalid + len(syntax))
+    documents, file_diags = load_files(files, root)
+    file_diags += [d for f in files for d in duplicate_keys(f, root)]
+    bad_files = frozenset(d.location.path for d in file_diags if isinstance(d.location, Location))
+    report = validate_documents(documents, schemas, bad_files)
+    return Report(file_diags + report.diagnostics, report.objects, report.invalid)
 
 
 def open_schemas(

@@ -113,3 +113,15 @@ print(sorted(m for m in ("jsonschema", "aimgen.validate.store") if m in sys.modu
 """
     proc = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
     assert proc.stdout.splitlines()[-1] == "[]"
+
+
+def test_duplicate_keys_and_syntax_errors_are_refused(schema_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "dup.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n")
+    (tmp_path / "broken.yaml").write_text("kind: [\n")
+    code, _, err = run("validate", "--root", str(tmp_path), "--schemas", str(schema_dir), str(tmp_path))
+    assert code == 1
+    assert err.splitlines() == [
+        "broken.yaml:2:1: error[YAMLSyntaxError]: did not find expected node content",
+        "dup.yaml:5:3: error[DuplicateKey]: key 'name' is repeated in this mapping",
+        "validated 1 object(s): 0 valid, 1 invalid, 2 error(s)",
+    ]
