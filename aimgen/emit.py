@@ -204,9 +204,7 @@ def _plain_allowed(value: str) -> bool:
         return False
     if first in "?:-" and (len(value) == 1 or value[1] == " "):
         return False
-    if ": " in value or value[-1] == ":" or " #" in value:
-        return False
-    return True
+    return not (": " in value or value[-1] == ":" or " #" in value)
 
 
 def _double_quoted(value: str) -> str:
