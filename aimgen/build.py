@@ -21,10 +21,12 @@ from .diagnostics import (
     error,
 )
 from .emit import emit, manifest_path
+from .gitops import gitops_dir, gitops_files
 from .inputs import OverlayInputs, discover_overlays, load_catalog, load_overlay
 from .inventory import Inventory, availability, inventory_from
 from .load import Locator, parse_documents
 from .manifest import Manifest
+from .models.cluster import ClusterSettings
 from .names import NameError_, inference_service_name
 from .output import Plan, apply_plan, plan_changes
 from .render import check_overlay, render_service_objects
@@ -41,6 +43,8 @@ class BuildOptions:
     check: bool = False
     strict: bool = False
     jobs: int | None = None
+    argocd: bool = False  # an Argo CD Application per overlay (gitops.py), whatever the settings say
+    flux: bool = False  # a Flux Kustomization per overlay
 
 
 @dataclass
@@ -61,6 +65,7 @@ class OverlayResult:
     manifests: list[Manifest] = field(default_factory=list)
     services: list[ServiceReport] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    settings: ClusterSettings = field(default_factory=ClusterSettings)
 
 
 @dataclass
@@ -148,7 +153,9 @@ def run_build(options: BuildOptions) -> BuildResult:
     catalog, catalog_diags = load_catalog(root)
     results = [compile_overlay(*load_overlay(root, name, catalog),
                                deployed_autoscaler_classes(root / "rendered" / name)) for name in names]
-    diagnostics = Diagnostics(list(catalog_diags))
+    wiring, wiring_diags = gitops_files(root, [(r.name, r.settings.gitops) for r in results], options.argocd,
+                                        options.flux)
+    diagnostics = Diagnostics(list(catalog_diags) + wiring_diags)
     for result in results:
         diagnostics.extend(result.diagnostics)
     if options.strict:
@@ -161,7 +168,7 @@ def run_build(options: BuildOptions) -> BuildResult:
     if collisions:
         return BuildResult(results, final + collisions, None, EXIT_INPUT_ERROR, options.check)
     rendered = root / "rendered"
-    plan = plan_changes(rendered, wanted, names)
+    plan = plan_changes(rendered, wanted | wiring, names + [gitops_dir(n) for n in names])
     if options.check:
         return BuildResult(results, final, plan, EXIT_OK if plan.empty else EXIT_OUT_OF_DATE, True)
     apply_plan(rendered, plan)
@@ -197,7 +204,7 @@ def emit_overlays(results: list[OverlayResult]) -> tuple[dict[str, bytes], list[
 def compile_overlay(inputs: OverlayInputs, diagnostics: list[Diagnostic], deployed: Deployed | None = None,
                     ) -> OverlayResult:
     """Resolve and render every service of one overlay (pure: no I/O; `deployed` is read from rendered/)."""
-    result = OverlayResult(inputs.name, diagnostics=list(diagnostics))
+    result = OverlayResult(inputs.name, diagnostics=list(diagnostics), settings=inputs.settings)
     if inputs.inventory is None:
         return result
     inventory = overlay_inventory(inputs)

@@ -74,11 +74,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_format_option
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
-def build(root: Path, overlays: tuple[str, ...], check: bool, strict: bool, fmt: str, jobs: int | None) -> None:
+@click.option("--argocd", is_flag=True, help="Also write an Argo CD Application per overlay to rendered/_gitops/ "
+              "(or set settings.gitops.argocd.enabled). Give it to --check too.")
+@click.option("--flux", is_flag=True, help="Also write a Flux Kustomization per overlay to rendered/_gitops/ "
+              "(or set settings.gitops.flux.enabled). Give it to --check too.")
+def build(root: Path, overlays: tuple[str, ...], check: bool, strict: bool, fmt: str, jobs: int | None,
+          argocd: bool, flux: bool) -> None:
     """Build every overlay (or the named ones) into rendered/."""
     from .build import BuildOptions, run_build
 
-    result = run_build(BuildOptions(root=root, overlays=overlays, check=check, strict=strict, jobs=jobs))
+    result = run_build(BuildOptions(root=root, overlays=overlays, check=check, strict=strict, jobs=jobs,
+                                    argocd=argocd, flux=flux))
     if fmt == "json":
         click.echo(result.report_json())
     else:

@@ -33,10 +33,47 @@ class CachingSettings(Strict):
     defaultSize: Size = "100Gi"  # claim size for a model source without `size` (with a warning)
 
 
+class ArgoCDSettings(Strict):
+    """An Argo CD Application per overlay (gitops.py)."""
+
+    enabled: bool = False
+    namespace: DNSLabel = "argocd"
+    project: Annotated[str, Field(min_length=1)] = "default"
+    destinationServer: Annotated[str, Field(min_length=1)] = "https://kubernetes.default.svc"
+    automated: bool = True  # automated sync with prune and selfHeal; false: sync by hand
+    syncOptions: list[str] = Field(default_factory=list)  # added to ServerSideApply=true, PruneLast=true
+
+
+class FluxSourceRef(Strict):
+    kind: Literal["GitRepository", "OCIRepository", "Bucket"] = "GitRepository"
+    name: DNSSubdomain
+    namespace: DNSLabel | None = None
+
+
+class FluxSettings(Strict):
+    """A Flux Kustomization per overlay (gitops.py); without sourceRef, a GitRepository for repoURL too."""
+
+    enabled: bool = False
+    namespace: DNSLabel = "flux-system"
+    sourceRef: FluxSourceRef | None = None
+    interval: Annotated[str, Field(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")] = "10m"
+    timeout: Annotated[str, Field(pattern=r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")] = "30m"
+
+
+class GitOpsSettings(Strict):
+    repoURL: str | None = None  # the repository holding rendered/
+    targetRevision: Annotated[str, Field(min_length=1)] = "main"
+    path: str = ""  # the aimgen root inside that repository ("" = its top)
+    namePrefix: str = "aim-"  # Application / Kustomization name: <namePrefix><overlay>
+    argocd: ArgoCDSettings = Field(default_factory=ArgoCDSettings)
+    flux: FluxSettings = Field(default_factory=FluxSettings)
+
+
 class ClusterSettings(Strict):
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
     caching: CachingSettings = Field(default_factory=CachingSettings)
+    gitops: GitOpsSettings = Field(default_factory=GitOpsSettings)
 
 
 # --- compact inventory ---------------------------------------------------------------------------------
