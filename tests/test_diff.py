@@ -169,7 +169,8 @@ def test_scale_down_and_service_spec_cause(repo: Tree) -> None:
     repo.write("overlays/dev/summarize.yaml", service(name="summarize", model={"image": LLAMA}, replicas=1))
     commit(repo.root, "fewer replicas")
     [(_, svc)] = only(run_diff(repo.root, None, ()))
-    assert fields(svc, "InferenceService") == {"spec.predictor.maxReplicas": (3, 1), "spec.predictor.minReplicas": (3, 1)}
+    assert fields(svc, "InferenceService") == {"spec.predictor.maxReplicas": (3, 1),
+                                               "spec.predictor.minReplicas": (3, 1)}
     assert [c.message for c in svc.causes] == ["AIMService changed: spec.replicas: 3 -> 1"]
     assert [(i.kind, i.message) for i in svc.disruptive] == [
         ("ScaleDown", "maxReplicas 3 -> 1: running replicas above the new maximum are terminated")]
