@@ -11,6 +11,7 @@ import yaml
 
 from ..diagnostics import EXIT_USAGE, AimgenError, Diagnostic, Location, SourceRef, YamlPath, error
 from ..load import Document, load_files, relative, yaml_files
+from .core import kubernetes_version as resolve_version
 from .finding import NOT_AN_OBJECT, SCHEMA_NOT_FOUND, SCHEMA_VIOLATION, Finding, field_path
 from .rules import rule_findings
 from .rules.access import mapping
@@ -157,8 +158,6 @@ def open_schemas(
 
     Raises AimgenError (usage) when neither is given; callers pass `crds` from --crds or $AIMGEN_CRDS.
     """
-    from .core import kubernetes_version as resolve_version
-
     if schemas is not None:
         if crds:
             raise AimgenError(
