@@ -56,10 +56,11 @@ COMPONENT = "app.kubernetes.io/component"
 LEGACY_MODES = {"Auto": "Shared", "Always": "Shared", "Never": "Dedicated"}
 GIB = 2**30
 DOWNLOADER_UID = 1000  # the downloader runs as KServe's storage-initializer user (aim-engine download.go)
+JOB_LAYOUT = {"HF_HOME": "/tmp/.hf", "MOUNT_PATH": JOB_MOUNT, "TARGET_DIR": JOB_MOUNT, "TMPDIR": "/tmp/"}
 
-# Variables of the runtime config, profile and service that reach the download Job; the source's own env and
-# a template's caching.env are meant for the download and pass whole. Anything else stays off the Job, so it
-# cannot split a shared cache.
+# Variables of the runtime config, profile and service that reach the download Job (never over the Job's own
+# layout variables); the source's own env and a template's caching.env are meant for the download and pass
+# whole. Anything else stays off the Job, so it cannot split a shared cache.
 DOWNLOAD_VARIABLE = re.compile(r"^(HF_|HUGGING_FACE_|AWS_|S3_|AIM_HF_|AIM_DOWNLOADER_)|^(HTTPS?_PROXY|NO_PROXY)$",
                                re.IGNORECASE)
 
@@ -157,7 +158,7 @@ def download_variables(ctx: ServiceContext, source: ModelSource) -> list[dict[st
     profile = decision.profile
 
     def picked(env: Any) -> list[dict[str, Any]]:
-        return [e.to_manifest() for e in env if DOWNLOAD_VARIABLE.search(e.name)]
+        return [e.to_manifest() for e in env if DOWNLOAD_VARIABLE.search(e.name) and e.name not in JOB_LAYOUT]
 
     return merge_env([picked(decision.runtime_config.env or []), picked(profile.env),
                       _all(profile.caching_env), picked(decision.service.spec.env), _all(source.env)])
@@ -173,11 +174,8 @@ def _job_spec(ctx: ServiceContext, source: ModelSource, artifact: str, claim: st
     defaults = [
         {"name": "AIM_DOWNLOADER_PROTOCOL", "value": "XET,HF_TRANSFER"},
         {"name": "EXPECTED_SIZE_BYTES", "value": str(math.ceil(size) if size is not None else 0)},
-        {"name": "HF_HOME", "value": "/tmp/.hf"},
-        {"name": "MOUNT_PATH", "value": JOB_MOUNT},
         {"name": "STALL_TIMEOUT", "value": "120"},
-        {"name": "TARGET_DIR", "value": JOB_MOUNT},
-        {"name": "TMPDIR", "value": "/tmp/"},
+        *({"name": name, "value": value} for name, value in JOB_LAYOUT.items()),
     ]
     return {
         "backoffLimit": 2,

@@ -164,6 +164,7 @@ def test_storage_settings_overlay_then_runtime_config_then_service(tree: Tree) -
                                           "pvcHeadroomPercent": 50}}}}))
     catalog = SHIPPED + "---\n" + _runtime_config(
         storage={"pvcHeadroomPercent": 20}, env=[{"name": "HF_ENDPOINT", "value": "https://hf-mirror.local"},
+                                                 {"name": "HF_HOME", "value": "/workspace/cache/hf"},
                                                  {"name": "VLLM_LOGGING_LEVEL", "value": "DEBUG"}])
     built = build(tree, aim_service("a", model=QWEN, env=[{"name": "VLLM_USE_V1", "value": "1"}]),
                   aim_service("b", model=QWEN, storage={"defaultStorageClassName": "cephfs"}), catalog=catalog)
@@ -183,6 +184,7 @@ def test_storage_settings_overlay_then_runtime_config_then_service(tree: Tree) -
     names = [e["name"] for e in container["env"]]
     assert "HF_ENDPOINT" in names  # a download variable of the runtime config
     assert "VLLM_LOGGING_LEVEL" not in names and "VLLM_USE_V1" not in names  # the model server's only
+    assert {"name": "HF_HOME", "value": "/tmp/.hf"} in container["env"]  # the Job's layout is its own
 
 
 def test_a_source_without_size_gets_the_default_size_and_a_located_warning(built: Built) -> None:
