@@ -134,7 +134,9 @@ def model_candidates(
         return [p for p in visible if p.model_name == model.name or (p.model_name is None and p.image == image)], []
     if model.image is not None:
         matches = [p for p in visible if p.image == model.image]
-        models = [m for m, _ in catalog.cluster_models.values()] + [m for m, _ in catalog.namespace_models.values()]
+        models = [m for m, _ in catalog.cluster_models.values()] + [
+            m for (ns, _), (m, _) in catalog.namespace_models.items() if ns == namespace  # never another tenant's
+        ]
         known = matches or any(m.spec.image == model.image for m in models)
         if not known:
             return None, [
