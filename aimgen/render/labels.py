@@ -39,7 +39,7 @@ def inference_labels(decision: Decision, common: dict[str, str]) -> dict[str, st
         "aim.eai.amd.com/precision": profile.precision or "",
         "aim.eai.amd.com/profile-type": profile.type,
     }
-    return {**{k: v for k, v in own.items() if v}, **common}
+    return {**common, **{k: v for k, v in own.items() if v}}  # ours win over propagated labels
 
 
 def glob_match(pattern: str, key: str) -> bool:
