@@ -12,18 +12,10 @@ import yaml
 
 from aimgen.diff import DiffReport, ServiceDiff, run_diff
 from aimgen.diffreport import MARKER, render_markdown
+from tests import support
 from tests.support import Tree, profile, run_cli, service
 
-INVENTORY = """\
-apiVersion: aimgen.amd.com/v1alpha1
-kind: ClusterInventory
-metadata: {name: dev}
-spec:
-  nodePools:
-  - name: mi300x
-    count: 2
-    labels: {feature.node.kubernetes.io/aim-accelerator.MI300X: "8"}
-    allocatable: {amd.com/gpu: "8", cpu: "192", memory: 1536Gi}
+INVENTORY = support.INVENTORY + """\
   - name: mi355x
     count: 1
     labels: {feature.node.kubernetes.io/aim-accelerator.MI355X: "8"}
