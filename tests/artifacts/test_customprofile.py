@@ -8,7 +8,7 @@ import yaml
 
 from aimgen.render.customprofile import MOUNT_BASE, configmap_name
 from tests.artifacts.conftest import CUSTOM_WEIGHTS, QWEN, SHIPPED, Built, aim_service, build
-from tests.support import Tree, run_cli
+from tests.support import Result, Tree, run_cli
 
 
 def _profile_file(configmap: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -111,13 +111,18 @@ def test_services_sharing_a_custom_profile_get_one_configmap_each(tree: Tree) ->
     assert built.env("ft-1")["AIM_PROFILE_ID"] == built.env("ft-2")["AIM_PROFILE_ID"]
 
 
-def test_an_oversized_custom_profile_is_refused_at_its_engine_args(tree: Tree) -> None:
-    huge = CUSTOM_WEIGHTS.replace("enforce-eager: true", "enforce-eager: true, chat-template: " + "x" * (1 << 20))
+def _build_with_custom_weights(tree: Tree, profile: str) -> Result:
+    """One service on the custom-weight profile `profile` (CUSTOM_WEIGHTS, edited)."""
     tree.write("catalog/catalog.yaml", SHIPPED)
-    tree.write("overlays/dev/ml-team.yaml", huge)
+    tree.write("overlays/dev/ml-team.yaml", profile)
     tree.write("overlays/dev/services.yaml", aim_service(
         "ft", model={"image": "amdenterpriseai/aim-base:0.8.5"}, template={"name": "my-finetuned-qwen-mi300x-lat-fp8"}))
-    res = run_cli("build", root=tree.root)
+    return run_cli("build", root=tree.root)
+
+
+def test_an_oversized_custom_profile_is_refused_at_its_engine_args(tree: Tree) -> None:
+    huge = CUSTOM_WEIGHTS.replace("enforce-eager: true", "enforce-eager: true, chat-template: " + "x" * (1 << 20))
+    res = _build_with_custom_weights(tree, huge)
     assert res.code == 1
     assert [e.split(": error")[0] for e in res.errors] == ["overlays/dev/ml-team.yaml:17:3"]
     assert "ConfigMapTooLarge" in res.errors[0] and "1 MiB" in res.errors[0]
@@ -125,12 +130,7 @@ def test_an_oversized_custom_profile_is_refused_at_its_engine_args(tree: Tree) -
 
 
 def test_a_custom_profile_needs_a_usable_aim_id(tree: Tree) -> None:
-    bad = CUSTOM_WEIGHTS.replace("aimId: qwen/qwen3-32b", "aimId: ../etc")
-    tree.write("catalog/catalog.yaml", SHIPPED)
-    tree.write("overlays/dev/ml-team.yaml", bad)
-    tree.write("overlays/dev/services.yaml", aim_service(
-        "ft", model={"image": "amdenterpriseai/aim-base:0.8.5"}, template={"name": "my-finetuned-qwen-mi300x-lat-fp8"}))
-    res = run_cli("build", root=tree.root)
+    res = _build_with_custom_weights(tree, CUSTOM_WEIGHTS.replace("aimId: qwen/qwen3-32b", "aimId: ../etc"))
     assert res.code == 1
     assert res.errors[0].startswith("overlays/dev/ml-team.yaml:5:10: error[InvalidAimId]")
 
