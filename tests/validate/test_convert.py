@@ -13,6 +13,7 @@ from aimgen.diagnostics import AimgenError
 from aimgen.validate.core import core_schemas, kubernetes_version, object_meta, standalone
 from aimgen.validate.crd import crd_schemas, strict_schema
 from aimgen.validate.layout import gvk_path, schema_path
+from aimgen.validate.store import SchemaStore
 
 
 def crd(versions: list[dict[str, Any]], group: str = "example.com", kind: str = "Widget") -> dict[str, Any]:
@@ -168,3 +169,28 @@ def test_kubernetes_version_picks_the_newest_not_newer() -> None:
     assert kubernetes_version("1.99") == kubernetes_version()
     with pytest.raises(AimgenError):
         kubernetes_version("1.2")
+
+
+def test_draft4_formats_match_kubeconform(tmp_path: Path) -> None:
+    """CRD schemas (draft 4) assert formats like kubeconform: Go or ISO-8601 durations, RFC 3339, IPs."""
+    props = {name: {"type": "string", "format": name} for name in ("duration", "date-time", "ipv4", "ipv6", "int32")}
+    (tmp_path / "example.com").mkdir()
+    (tmp_path / "example.com" / "thing_v1.json").write_text(json.dumps({"type": "object", "properties": props}))
+    validator = SchemaStore(tmp_path).validator("example.com/v1", "Thing")
+    assert validator is not None
+
+    def bad(**values: str) -> set[str]:
+        return {".".join(map(str, e.absolute_path)) for e in validator.iter_errors(values)}
+
+    good = {"duration": ["1h2m3.5s", "300ms", "0", "-1.5h", "PT1H30M", "P1W", "P1DT2H"],
+            "date-time": ["2025-01-02T03:04:05Z", "2025-01-02t03:04:05.123+02:00"],
+            "ipv4": ["10.0.0.1"], "ipv6": ["::1"], "int32": ["anything"]}
+    for name, values in good.items():
+        for value in values:
+            assert bad(**{name: value}) == set(), (name, value)
+    wrong = {"duration": ["1", "5 seconds", "1d", "P", "PT", "P1H", "PT1D"],
+             "date-time": ["2025-01-02", "2025-13-02T03:04:05Z", "2025-01-02T03:04:05"],
+             "ipv4": ["300.1.1.1"], "ipv6": ["1.2.3.4"]}
+    for name, values in wrong.items():
+        for value in values:
+            assert bad(**{name: value}) == {name}, (name, value)
