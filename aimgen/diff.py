@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .build import compile_overlay, deployed_autoscaler_classes, overlay_inventory
-from .catalog import Profile, build_catalog
+from .catalog import Catalog, Profile, build_catalog
 from .diagnostics import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, AimgenError, Diagnostic, Severity, error
 from .fielddiff import FieldChange, field_changes, summarize
 from .gittree import Base, extract_inputs, resolve_base
@@ -83,22 +83,24 @@ def compile_side(root: Path, requested: tuple[str, ...]) -> Side:
         by_subject: dict[str, list[Diagnostic]] = {}
         for d in errors:
             by_subject.setdefault(d.subject, []).append(d)
+        index = build_catalog(inputs.catalog)
         side.overlays[name] = CompiledOverlay(
             name=name,
             manifests={m.key: m for m in result.manifests},
-            services=service_facts(inputs, by_subject),
-            profiles={p.ref: p for p in build_catalog(inputs.catalog).all_profiles()},
+            services=service_facts(inputs, index, by_subject),
+            profiles={p.ref: p for p in index.all_profiles()},
             settings=inputs.settings.model_dump(mode="json"),
             errors=catalog_errors + [d for d in errors if not d.subject.startswith(f"{name}/")],
         )
     return side
 
 
-def service_facts(inputs: OverlayInputs, errors: dict[str, list[Diagnostic]]) -> dict[ServiceKey, ServiceFacts]:
+def service_facts(inputs: OverlayInputs, catalog: Catalog, errors: dict[str, list[Diagnostic]]
+                  ) -> dict[ServiceKey, ServiceFacts]:
+    """Each service resolved again, for its trace (compile_overlay keeps only the outcome)."""
     if inputs.inventory is None:
         return {}
     inventory = overlay_inventory(inputs)
-    catalog = build_catalog(inputs.catalog)
     out: dict[ServiceKey, ServiceFacts] = {}
     for service, source in inputs.services:
         ns, name = service.metadata.namespace, service.metadata.name
