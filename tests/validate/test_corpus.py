@@ -73,7 +73,7 @@ def test_diagnostics_name_file_object_and_field(store: SchemaStore) -> None:
     )
 
 
-def _kubeconform(binary: Path, schema_dir: Path, target: Path) -> dict[str, str]:
+def kubeconform_statuses(binary: Path, schema_dir: Path, target: Path) -> dict[str, str]:
     """kubeconform -strict over `target`: status per file name."""
     proc = subprocess.run(
         [
@@ -94,18 +94,18 @@ def _kubeconform(binary: Path, schema_dir: Path, target: Path) -> dict[str, str]
     )
     report = json.loads(proc.stdout)
     assert report["summary"]["skipped"] == 0
-    return {Path(r["filename"]).name: r["status"] for r in report["resources"]}
+    return {Path(r["filename"]).relative_to(target).as_posix(): r["status"] for r in report["resources"]}
 
 
 def test_kubeconform_accepts_the_valid_corpus(kubeconform: Path, schema_dir: Path) -> None:
-    statuses = _kubeconform(kubeconform, schema_dir, CORPUS / "valid")
+    statuses = kubeconform_statuses(kubeconform, schema_dir, CORPUS / "valid")
     assert statuses == {p.name: "statusValid" for p in VALID}
 
 
 def test_kubeconform_refuses_what_the_schema_can_tell(kubeconform: Path, schema_dir: Path) -> None:
     """Schema-detectable cases are refused by kubeconform too; the others (CEL, webhooks, name limits) pass it,
     which is why aimgen checks them itself."""
-    statuses = _kubeconform(kubeconform, schema_dir, CORPUS / "invalid")
+    statuses = kubeconform_statuses(kubeconform, schema_dir, CORPUS / "invalid")
     for path in INVALID:
         schema_detectable = any(code in SCHEMA_CODES for code, _ in expected(path))
         refused = statuses[path.name] in ("statusInvalid", "statusError")
