@@ -73,7 +73,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--check", is_flag=True, help="Write nothing; report what would change (exit 3 if anything would).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_format_option
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: every CPU, when there are enough files to compile).")
 @click.option("--argocd", is_flag=True, help="Also write an Argo CD Application per overlay to rendered/_gitops/ "
               "(or set settings.gitops.argocd.enabled). Give it to --check too.")
 @click.option("--flux", is_flag=True, help="Also write a Flux Kustomization per overlay to rendered/_gitops/ "
@@ -81,7 +82,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def build(root: Path, overlays: tuple[str, ...], check: bool, strict: bool, fmt: str, jobs: int | None,
           argocd: bool, flux: bool) -> None:
     """Build every overlay (or the named ones) into rendered/."""
-    from .build import BuildOptions, run_build
+    from .incremental import run_build  # light: a build with nothing to compile never imports the compiler
+    from .results import BuildOptions
 
     result = run_build(BuildOptions(root=root, overlays=overlays, check=check, strict=strict, jobs=jobs,
                                     argocd=argocd, flux=flux))

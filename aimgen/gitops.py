@@ -24,21 +24,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .diagnostics import Diagnostic, Location, error, warning
-from .emit import emit
+from .emit import emit, gitops_dir
 from .manifest import MANAGED_BY, MANAGED_BY_VALUE, Manifest
 from .models.cluster import GitOpsSettings
 
-GITOPS_DIR = "_gitops"
 OVERLAY_LABEL = "aim.eai.amd.com/overlay"
 # Server-side apply: big InferenceServices stay below the 256 KiB annotation limit (no last-applied annotation)
 # and KServe's defaulted fields are not fought over; PruneLast: a renamed service's new objects are created
 # before the old ones are deleted.
 ARGOCD_SYNC_OPTIONS = ("ServerSideApply=true", "PruneLast=true")
-
-
-def gitops_dir(overlay: str) -> str:
-    """rendered/-relative directory of one overlay's wiring (owned and pruned like rendered/<overlay>)."""
-    return f"{GITOPS_DIR}/{overlay}"
 
 
 def wiring(overlay: str, settings: GitOpsSettings, argocd: bool, flux: bool, origin: Callable[[], str | None]
@@ -155,12 +149,13 @@ def wiring_path(overlay: str, manifest: Manifest) -> str:
     return f"{gitops_dir(overlay)}/{manifest.kind.lower()}-{manifest.name}.yaml"
 
 
-def gitops_files(root: Path, overlays: list[tuple[str, GitOpsSettings]], argocd: bool, flux: bool
-                 ) -> tuple[dict[str, bytes], list[Diagnostic]]:
-    """rendered/-relative path -> bytes of every overlay's wiring, and the configuration problems."""
+def gitops_files(root: Path, overlays: list[tuple[str, GitOpsSettings]], argocd: bool, flux: bool,
+                 origin: Callable[[], str | None] | None = None) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """rendered/-relative path -> bytes of every overlay's wiring, and the configuration problems. `origin`: the
+    origin remote's URL when asked (default: read from git once)."""
     files: dict[str, bytes] = {}
     diags: list[Diagnostic] = []
-    origin = functools.cache(lambda: origin_url(root))
+    origin = origin or functools.cache(lambda: origin_url(root))
     for overlay, settings in overlays:
         manifests, problems = wiring(overlay, settings, argocd, flux, origin)
         diags += problems

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic, SourceRef, error
 from .load import Document, load_files, yaml_files
+from .load import discover_overlays as discover_overlays  # re-exported: it lives in the light load module
 from .models import CATALOG_KINDS, INVENTORY_KINDS
 from .models.aim import AIMService
 from .models.cluster import ClusterInventory, ClusterSettings, Gateway, Namespace, NodeList, Overlay
@@ -38,11 +39,6 @@ class OverlayInputs:
     settings: ClusterSettings = field(default_factory=ClusterSettings)
 
 
-def discover_overlays(root: Path) -> list[str]:
-    base = root / "overlays"
-    return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) if base.is_dir() else []
-
-
 def parse_all(docs: list[Document]) -> tuple[list[Parsed], list[Diagnostic]]:
     parsed: list[Parsed] = []
     diags: list[Diagnostic] = []
@@ -68,13 +64,14 @@ def load_catalog(root: Path) -> tuple[list[Parsed], list[Diagnostic]]:
 
 
 def load_overlay(
-    root: Path, name: str, catalog: list[Parsed], chain: tuple[str, ...] = ()
+    root: Path, name: str, catalog: list[Parsed], chain: tuple[str, ...] = (), files: list[Path] | None = None
 ) -> tuple[OverlayInputs, list[Diagnostic]]:
     """One overlay's documents, classified, with duplicate and cardinality checks, composed with its bases and
-    patches (overlays.py; `chain`: the overlays whose bases are being loaded)."""
+    patches (overlays.py; `chain`: the overlays whose bases are being loaded). `files`: only these of its files
+    (the build cache loads the shared ones and compiles the others file by file), else all of them."""
     from .overlays import compose_overlay
 
-    docs, diags = load_files(yaml_files(root / "overlays" / name), root)
+    docs, diags = load_files(yaml_files(root / "overlays" / name) if files is None else files, root)
     parsed, parse_diags = parse_all(docs)
     diags += parse_diags
     inputs = OverlayInputs(name, catalog=list(catalog))
@@ -124,11 +121,15 @@ def _single(found: list[Any], code: str, what: str) -> list[Diagnostic]:
 
 def duplicate_objects(items: list[Any]) -> list[Diagnostic]:
     """The same kind/namespace/name twice is an error at the second occurrence."""
+    return duplicate_keys([((obj.kind, getattr(obj.metadata, "namespace", None) or "", obj.metadata.name), source)
+                           for obj, source in items])
+
+
+def duplicate_keys(items: list[tuple[tuple[str, str, str], SourceRef]]) -> list[Diagnostic]:
+    """duplicate_objects over (kind, namespace, name) keys (the build cache keeps keys, not objects)."""
     seen: dict[tuple[str, str, str], SourceRef] = {}
     out: list[Diagnostic] = []
-    for obj, source in items:
-        meta = obj.metadata
-        key = (obj.kind, getattr(meta, "namespace", None) or "", meta.name)
+    for key, source in items:
         if key in seen:
             where = f"{key[1]}/{key[2]}" if key[1] else key[2]
             out.append(error("DuplicateObject", f"{key[0]} {where} is already defined in {seen[key].file}",

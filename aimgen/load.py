@@ -51,6 +51,11 @@ def yaml_files(directory: Path) -> list[Path]:
     return found
 
 
+def discover_overlays(root: Path) -> list[str]:
+    base = root / "overlays"
+    return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) if base.is_dir() else []
+
+
 def relative(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
@@ -92,9 +97,11 @@ def load_files(paths: Iterable[Path], root: Path) -> tuple[list[Document], list[
 class Locator:
     """Turns SourceRefs into file:line:col by composing each file's node tree once."""
 
-    def __init__(self, root: Path, texts: dict[str, str | bytes] | None = None):
+    def __init__(self, root: Path, texts: dict[str, str | bytes] | None = None,
+                 known: dict[SourceRef, Location] | None = None):
         self.root = root
         self._texts = texts or {}
+        self._known = known or {}  # locations found earlier (the build cache keeps them with their files' digests)
         self._nodes: dict[str, list[yaml.Node | None]] = {}
 
     def _documents(self, rel: str) -> list[yaml.Node | None]:
@@ -110,6 +117,8 @@ class Locator:
         return self._nodes[rel]
 
     def locate(self, ref: SourceRef) -> Location:
+        if ref in self._known:
+            return self._known[ref]
         docs = self._documents(ref.file)
         root = docs[ref.doc] if ref.doc < len(docs) else None
         if root is None:

@@ -11,6 +11,7 @@ MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "aimgen"
 SERVICE_NAME_LABEL = "aim.eai.amd.com/service.name"
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"  # KServe's replica-mode annotation (render/scaling.py)
 
 
 @dataclass(frozen=True)

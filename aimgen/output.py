@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,22 +36,39 @@ class Plan:
         return out + [f"removed: {p}" for p in self.remove]
 
 
-def owned_files(rendered: Path, overlays: list[str]) -> dict[str, Path]:
-    """Files under rendered/<overlay>/ that aimgen wrote (they start with its header)."""
-    found: dict[str, Path] = {}
-    for overlay in overlays:
-        base = rendered / overlay
-        if not base.is_dir():
-            continue
-        for dirpath, _, filenames in os.walk(base):
-            for name in filenames:
-                path = Path(dirpath, name)
-                if name.endswith(".yaml") and _starts_with_header(path):
-                    found[path.relative_to(rendered).as_posix()] = path
+Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode: what says a file may have changed
+
+
+def stat_of(st: os.stat_result) -> Stat:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def scan_files(rendered: Path, directories: list[str]) -> dict[str, Stat]:
+    """Every file under rendered/<directory>/ (rendered/-relative path -> stat), symlinked directories not
+    followed."""
+    found: dict[str, Stat] = {}
+
+    def walk(path: str, prefix: str) -> None:
+        try:
+            entries = os.scandir(path)
+        except OSError:
+            return
+        with entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, prefix + entry.name + "/")
+                elif entry.is_file():
+                    try:
+                        found[prefix + entry.name] = stat_of(entry.stat())
+                    except OSError:
+                        continue
+
+    for directory in directories:
+        walk(str(rendered / directory), directory + "/")
     return found
 
 
-def _starts_with_header(path: Path) -> bool:
+def starts_with_header(path: Path) -> bool:
     try:
         with path.open("rb") as fh:
             return fh.read(len(_HEADER_BYTES)) == _HEADER_BYTES
@@ -58,25 +76,25 @@ def _starts_with_header(path: Path) -> bool:
         return False
 
 
-def plan_changes(rendered: Path, wanted: dict[str, bytes], overlays: list[str]) -> Plan:
-    """Diff wanted files against what is on disk for the given overlays."""
-    existing = owned_files(rendered, overlays)
+def plan_changes(rendered: Path, wanted: Mapping[str, bytes | None], present: Collection[str],
+                 same: Callable[[str], bool]) -> Plan:
+    """Diff the wanted files against rendered/. `present`: the files found under the built directories
+    (scan_files); `same(path)`: whether a present file already holds the wanted bytes; `wanted[path]` is None only
+    for files known to hold them. Files no longer wanted are removed when aimgen wrote them (header first)."""
     write: dict[str, bytes] = {}
     added: set[str] = set()
     unchanged = 0
     for rel, data in wanted.items():
-        path = rendered / rel
-        try:
-            current = path.read_bytes()
-        except OSError:
-            current = None
-        if current == data:
+        if rel in present and same(rel):
             unchanged += 1
             continue
+        if data is None:
+            raise ValueError(f"no bytes for {rel}, which is not on disk as wanted")
         write[rel] = data
-        if current is None:
+        if rel not in present:
             added.add(rel)
-    remove = tuple(sorted(set(existing) - set(wanted)))
+    remove = tuple(sorted(rel for rel in present
+                          if rel not in wanted and rel.endswith(".yaml") and starts_with_header(rendered / rel)))
     return Plan(write, frozenset(added), remove, unchanged)
 
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from aimgen.build import BuildOptions, deployed_autoscaler_classes, run_build
+from aimgen.build import BuildOptions, compile_overlay, deployed_autoscaler_classes, run_build
 from aimgen.diagnostics import Diagnostic, Location, Severity
+from aimgen.inputs import load_catalog, load_overlay
 from aimgen.render.scaledobject import hpa_name
 from tests.support import SHARED, Tree, profile, run_cli, service
 
@@ -36,7 +37,11 @@ def compile_tree(tree: Tree, text: str, settings: str = "") -> tuple[dict[str, d
     if settings:
         tree.write("overlays/dev/overlay.yaml", settings)
     result = run_build(BuildOptions(tree.root, check=True))
-    objects = {m.kind: m.obj for o in result.overlays for m in o.manifests}
+    # run_build keeps files, not objects (memory): the objects come from the same overlay compiled in memory
+    catalog, _ = load_catalog(tree.root)
+    compiled = compile_overlay(*load_overlay(tree.root, "dev", catalog),
+                               deployed_autoscaler_classes(tree.root / "rendered" / "dev"))
+    objects = {m.kind: m.obj for m in compiled.manifests}
     return objects, result.diagnostics
 
 

@@ -22,7 +22,8 @@ from .httproute import render_http_route
 from .inferenceservice import PodAdditions, render_inference_service
 from .part import Part, PartRenderer
 
-__all__ = ["OVERLAY_CHECKS", "PART_RENDERERS", "Part", "PartRenderer", "check_overlay", "render_service_objects"]
+__all__ = ["OVERLAY_CHECKS", "OVERLAY_CHECK_KINDS", "PART_RENDERERS", "Part", "PartRenderer", "check_overlay",
+           "render_service_objects"]
 
 OverlayCheck = Callable[[list[Manifest], Inventory, OverlayInputs], list[Diagnostic]]
 
@@ -45,9 +46,13 @@ def render_service_objects(ctx: ServiceContext) -> tuple[list[Manifest], list[Di
 
 
 # Checks across all services of an overlay, run once every service is rendered (subjects set by each check).
+# They read the overlay's shared inputs (never `inputs.services`) and its objects of OVERLAY_CHECK_KINDS only: the
+# build cache keeps those for every service, so an incremental build checks the objects of unchanged services too.
 OVERLAY_CHECKS: list[OverlayCheck] = [check_routes]
+OVERLAY_CHECK_KINDS = frozenset({"HTTPRoute"})
 
 
 def check_overlay(manifests: list[Manifest], inventory: Inventory, inputs: OverlayInputs) -> list[Diagnostic]:
-    """Every overlay check over the overlay's rendered objects."""
-    return [d for check in OVERLAY_CHECKS for d in check(manifests, inventory, inputs)]
+    """Every overlay check over the overlay's rendered objects (of the kinds the checks read)."""
+    checked = [m for m in manifests if m.kind in OVERLAY_CHECK_KINDS]
+    return [d for check in OVERLAY_CHECKS for d in check(checked, inventory, inputs)]
