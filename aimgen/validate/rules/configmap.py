@@ -34,7 +34,7 @@ def _size(value: Any, binary: bool) -> int:
             return len(base64.b64decode(value, validate=True))
         except (binascii.Error, ValueError):  # not base64: the schema's `format: byte` is not asserted
             return len(value)
-    return len(value.encode())
+    return len(value.encode("utf-8", "surrogatepass"))  # YAML escapes can carry lone surrogates
 
 
 def configmap_findings(obj: dict[str, Any]) -> Iterator[Finding]:

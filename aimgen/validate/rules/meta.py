@@ -123,13 +123,18 @@ def label_findings(labels: dict[str, Any], at: YamlPath) -> Iterator[Finding]:
             )
 
 
+def _size(text: str) -> int:
+    """UTF-8 byte size; YAML escapes can carry lone surrogates, which a strict encode refuses."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def annotation_findings(annotations: dict[str, Any], at: YamlPath) -> Iterator[Finding]:
     total = 0
     for key, value in annotations.items():
         problem = qualified_name_problem(str(key).lower())  # the API server lower-cases annotation keys first
         if problem:
             yield Finding((*at, key), INVALID_ANNOTATION, f"annotation key {key!r}: {problem}", key=True)
-        total += len(str(key).encode()) + (len(value.encode()) if isinstance(value, str) else 0)
+        total += _size(str(key)) + (_size(value) if isinstance(value, str) else 0)
     if total > MAX_ANNOTATIONS_BYTES:
         yield Finding(
             at,
