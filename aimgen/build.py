@@ -29,7 +29,7 @@ from .names import NameError_, inference_service_name
 from .render import check_overlay, render_service_objects
 from .render.context import ServiceContext
 from .render.labels import service_labels
-from .resolve import Decision, resolve_service
+from .resolve import Decision, Resolution, resolve_service
 from .results import BuildOptions, BuildResult, OverlayResult, ServiceReport, select_overlays
 
 
@@ -61,12 +61,13 @@ def sorted_services(services: list[tuple[AIMService, SourceRef]]) -> list[tuple[
     return sorted(services, key=lambda s: (s[0].metadata.namespace, s[0].metadata.name))
 
 
-def compile_service(ctx: OverlayContext, service: AIMService, source: SourceRef, deployed: Deployed
-                    ) -> CompiledService:
-    """Resolve and render one service (pure: no I/O; `deployed` is read from rendered/)."""
+def compile_service(ctx: OverlayContext, service: AIMService, source: SourceRef, deployed: Deployed,
+                    resolution: Resolution | None = None) -> CompiledService:
+    """Resolve and render one service (pure: no I/O; `deployed` is read from rendered/; `resolution`: the
+    service's own, when resolved already: it does not depend on `deployed`)."""
     report = ServiceReport(ctx.inputs.name, service.metadata.namespace, service.metadata.name)
     subject = f"{ctx.inputs.name}/{report.namespace}/{report.name}"
-    resolution = resolve_service(service, source, ctx.catalog, ctx.inventory)
+    resolution = resolution or resolve_service(service, source, ctx.catalog, ctx.inventory)
     diagnostics = [_subject(d, subject) for d in resolution.diagnostics]
     if resolution.decision is None:
         return CompiledService(report, diagnostics, [])

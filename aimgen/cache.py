@@ -2,13 +2,19 @@
 
 It lives in `<root>/.aimgen-cache/` (which ignores itself in git), is safe to delete (the next build recomputes
 everything) and never serves a stale result:
-- entries are keyed by digests of the input files they were computed from, under `code_key()`: aimgen's own
+- everything is keyed by digests of the input files it was computed from, under `code_key()`: aimgen's own
   source, the Python version and the installed distributions (another aimgen, PyYAML or pydantic starts
-  afresh); reads of rendered/ (the deployed autoscaler classes) are recorded and checked too;
-- a rendered file counts as unchanged only while its size, mtime, ctime and inode are the recorded ones and it
-  was modified before the index was written (git's racy-clean rule); otherwise it is read and compared by
-  digest, so a deleted or hand-edited output is noticed and rewritten.
-The index is one pickle of plain data and aimgen's light dataclasses (no pydantic), replaced atomically.
+  afresh). Lookups of rendered/ (the deployed autoscaler classes) are recorded and checked too;
+- rendered/ counts as unchanged only while the paths and stats (size, mtime, ctime, inode) of every file under an
+  overlay's directories are those recorded after the last build, all older than the index (a build waits for
+  the clock to pass its newest file before writing the index, so a later edit always shows). Otherwise every
+  file is read and compared by digest: a deleted or hand-edited output is rewritten.
+
+Three layers, so that a build reads only what it needs: `index.pickle` (per overlay: signatures of its inputs
+and outputs and its report: all a build with nothing to compile reads), `<overlay>/details.pickle` (the
+overlay's files and indexes across its units: read when something in it changed) and `<overlay>/<n>.pack` (one
+pickled UnitEntry after another, read by offset, appended to, compacted when mostly garbage). Index and details
+are replaced atomically, after the pack entries they point to are written.
 """
 
 from __future__ import annotations
@@ -18,26 +24,42 @@ import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .deployed import Fact
 from .diagnostics import Diagnostic, Location, SourceRef
-from .manifest import Manifest
-from .output import Stat
-from .results import ServiceReport
+
+if TYPE_CHECKING:
+    from .deployed import Fact
+    from .manifest import Manifest
+    from .results import ServiceReport
 
 CACHE_DIR = ".aimgen-cache"
 INDEX = "index.pickle"
-FORMAT = 1  # bump when the shape of the entries changes
+DETAILS = "details.pickle"
+FORMAT = 2  # bump when the shape of the entries changes
 
 Read = tuple[tuple[str, str], str | None]  # a lookup of the deployed classes and what it found
 Locations = dict[SourceRef, Location]
+Key = tuple[str, str, str]  # kind, namespace, name of a defined object
+Group = tuple[int, Hashable]  # an overlay check (its index) and one group of the objects it reads
 
 
 def digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def read_input(path: Path | str) -> tuple[bytes | None, bytes]:
+    """The file's bytes (None when unreadable) and its digest (of the error, when unreadable)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return None, digest(f"\0unreadable: {exc.strerror}".encode())
+    return data, digest(data)
 
 
 def code_key() -> bytes:
@@ -50,15 +72,6 @@ def code_key() -> bytes:
     for site in sorted({p for p in sys.path if p.endswith("-packages") and os.path.isdir(p)}):
         h.update(site.encode() + b"\0" + "\n".join(sorted(n for n in os.listdir(site) if n.endswith("-info"))).encode())
     return h.digest()
-
-
-@dataclass(frozen=True)
-class OutputRecord:
-    """A file aimgen wrote (or verified) under rendered/: its digest, its stat then, its deployed facts."""
-
-    digest: bytes
-    stat: Stat
-    facts: tuple[Fact, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,14 +90,14 @@ class OutputEntry:
 
 @dataclass(frozen=True)
 class ServiceEntry:
-    """One compiled service: its report, diagnostics and objects, the objects the overlay checks read, and the
-    deployed autoscaler classes it looked up (`reads`). `alternative`: other values of those lookups that give
-    the same result (the classes its own InferenceService will have once written), or None."""
+    """One compiled service: its report, diagnostics and objects, the objects the overlay checks read (by check
+    group), and the deployed autoscaler classes it looked up (`reads`). `alternative`: other values of those
+    lookups giving the same result (what its own InferenceService says once written), or None."""
 
     report: ServiceReport
     diagnostics: tuple[Diagnostic, ...]
     outputs: tuple[OutputEntry, ...]
-    checked: tuple[Manifest, ...]
+    checked: tuple[tuple[Group, Manifest], ...]
     reads: tuple[Read, ...] = ()
     alternative: tuple[Read, ...] | None = None
 
@@ -93,14 +106,18 @@ class ServiceEntry:
         return all(deployed.get(k) == v for k, v in self.reads) or (
             self.alternative is not None and all(deployed.get(k) == v for k, v in self.alternative))
 
+    @property
+    def order(self) -> tuple[str, str]:
+        return (self.report.namespace, self.report.name)
+
 
 @dataclass(frozen=True)
 class UnitEntry:
     """One input file of an overlay (or, for an overlay compiled whole, all of them: rel "") and what it compiled
-    to. `keys`: (kind, namespace, name) and source of the services it defines, in document order."""
+    to. `keys`: the services it defines and where, in document order."""
 
     digest: bytes
-    keys: tuple[tuple[tuple[str, str, str], SourceRef], ...]
+    keys: tuple[tuple[Key, SourceRef], ...]
     services: tuple[ServiceEntry, ...]
     diagnostics: tuple[Diagnostic, ...]  # of loading and parsing the file
     locations: Locations
@@ -119,32 +136,78 @@ class WiringEntry:
 
 
 @dataclass(frozen=True)
-class OverlayEntry:
-    """One overlay. `key` digests the catalog and the overlay's shared files (for a `whole` overlay, every file
-    under overlays/); `files`: digest of each of its own files; `units` by file (one "" unit when whole)."""
+class OverlaySummary:
+    """What a build in which nothing of the overlay changed needs: the signatures of its inputs (every overlay's
+    files when it is compiled `whole`) and of rendered/ after the last build, and the overlay's report."""
 
-    key: bytes
+    inputs: bytes
     whole: bool
-    files: dict[str, bytes]
-    shared: frozenset[str]
-    units: dict[str, UnitEntry]
-    diagnostics: tuple[Diagnostic, ...]  # loading the shared documents, settings, composition
-    checks: tuple[Diagnostic, ...]  # the overlay checks across all services
+    outputs: bytes
+    settled: bool  # rendered/ held every wanted file after the build, and every service's lookups held
+    units: int
+    services: int
+    objects: int  # objects produced (with duplicates, as reported)
+    files: int  # distinct files wanted under rendered/<overlay>/
+    diagnostics: tuple[Diagnostic, ...]  # in result order
     locations: Locations
-    wiring: WiringEntry | None = None
+    wiring: WiringEntry | None
+
+
+@dataclass
+class OverlayDetails:
+    """What an incremental build of an overlay needs besides the units themselves."""
+
+    key: bytes  # the catalog and the shared files (every overlay's files when whole)
+    whole: bool
+    files: dict[str, bytes]  # digest of each of the overlay's own files
+    shared: frozenset[str]
+    pack: str
+    units: dict[str, tuple[int, int]]  # rel -> (offset, length) of its UnitEntry in the pack
+    shared_diagnostics: tuple[Diagnostic, ...]  # of loading the shared files (composition, settings)
+    locations: Locations  # of the shared, duplicate and check diagnostics
+    unit_diagnostics: dict[str, tuple[Diagnostic, ...]]  # of loading each unit file (those with any)
+    service_diagnostics: dict[str, tuple[tuple[tuple[str, str], int, tuple[Diagnostic, ...]], ...]]  # by unit
+    unit_locations: dict[str, Locations]
+    keys: dict[Key, tuple[tuple[str, SourceRef], ...]]  # unit and source of each service key
+    duplicates: dict[Key, tuple[Diagnostic, ...]]
+    groups: dict[Group, tuple[str, ...]]  # overlay-check group -> units with objects in it
+    checks: dict[Group, tuple[Diagnostic, ...]]  # diagnostics of the groups that have any
+    produced: dict[str, tuple[str, ...]]  # files several units produce (shared objects) -> those units
+    reads: dict[tuple[str, str], tuple[str, ...]]  # deployed lookups -> units that made them
+    isvc: dict[str, tuple[Fact, ...]]  # the files deployed_autoscaler_classes reads after the build, and their facts
+    deployed: dict[tuple[str, str], str]  # the deployed classes after the build
+    counts: dict[str, tuple[int, int, tuple[str, ...]]]  # unit -> its services, objects and distinct files
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _dumps(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+_UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError,
+               IndexError, KeyError)
 
 
 @dataclass
 class BuildCache:
-    """The index of one repository's cache, loaded whole and written back whole."""
+    """One repository's cache: the index, loaded whole; details and units, loaded on demand."""
 
     root: Path
     code: bytes
     catalog: tuple[bytes, tuple[Diagnostic, ...], Locations] | None = None
-    overlays: dict[str, OverlayEntry] = field(default_factory=dict)
-    outputs: dict[str, OutputRecord] = field(default_factory=dict)
-    written_ns: int = 0  # mtime of the index when loaded: records modified since are not trusted by stat
-    dirty: bool = False
+    summaries: dict[str, OverlaySummary] = field(default_factory=dict)
+    written_ns: int = 0  # mtime of the index when loaded: rendered files modified since are not trusted by stat
+    _details: dict[str, OverlayDetails | None] = field(default_factory=dict)
 
     @property
     def directory(self) -> Path:
@@ -153,49 +216,91 @@ class BuildCache:
     @classmethod
     def load(cls, root: Path, code: bytes) -> BuildCache:
         """The cache under `root`; empty when there is none, it is unreadable or another aimgen wrote it."""
-        path = root / CACHE_DIR / INDEX
         try:
-            with path.open("rb") as fh:
+            with (root / CACHE_DIR / INDEX).open("rb") as fh:
                 written_ns = os.fstat(fh.fileno()).st_mtime_ns
                 data = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+            if data["format"] != FORMAT or data["code"] != code:
+                return cls(root, code)
+            return cls(root, code, data["catalog"], data["summaries"], written_ns)
+        except _UNREADABLE:
             return cls(root, code)
-        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("code") != code:
-            return cls(root, code)
-        return cls(root, code, data["catalog"], data["overlays"], data["outputs"], written_ns)
 
-    def trusted(self, path: str, stat: Stat | None) -> OutputRecord | None:
-        """The record of a rendered file whose stat says it still holds the recorded bytes, else None."""
-        record = self.outputs.get(path)
-        if record is None or stat is None or record.stat != stat or stat[1] >= self.written_ns:
-            return None
-        return record
+    def details(self, overlay: str) -> OverlayDetails | None:
+        """The overlay's details, None when absent or unusable (its pack gone)."""
+        if overlay not in self._details:
+            try:
+                with (self.directory / overlay / DETAILS).open("rb") as fh:
+                    found = pickle.load(fh)
+                usable = isinstance(found, OverlayDetails) and (self.directory / overlay / found.pack).is_file()
+                self._details[overlay] = found if usable else None
+            except _UNREADABLE:
+                self._details[overlay] = None
+        return self._details[overlay]
 
-    def record(self, path: str, record: OutputRecord | None) -> None:
-        if record is None:
-            if self.outputs.pop(path, None) is not None:
-                self.dirty = True
-        elif self.outputs.get(path) != record:
-            self.outputs[path] = record
-            self.dirty = True
+    def units(self, overlay: str, details: OverlayDetails, rels: Iterable[str]) -> dict[str, UnitEntry]:
+        """Unit entries read from the overlay's pack by offset."""
+        wanted = sorted((details.units[rel], rel) for rel in rels if rel in details.units)
+        out: dict[str, UnitEntry] = {}
+        with (self.directory / overlay / details.pack).open("rb") as fh:
+            for (offset, length), rel in wanted:
+                fh.seek(offset)
+                out[rel] = pickle.loads(fh.read(length))
+        return out
 
-    def save(self) -> None:
-        """Write the index atomically (a temporary file renamed over it); a failure leaves the old one."""
-        if not self.dirty:
-            return
-        directory = self.directory
-        directory.mkdir(exist_ok=True)
-        ignore = directory / ".gitignore"
+    def trusted(self, newest_ns: int) -> bool:
+        """Whether rendered files last modified at `newest_ns` can be trusted by their stats."""
+        return newest_ns < self.written_ns
+
+    def save(self, details: dict[str, OverlayDetails], units: dict[str, dict[str, UnitEntry]],
+             fresh: set[str]) -> None:
+        """Append new units to the overlays' packs (a new pack for overlays in `fresh`), then write the details and
+        the index, each atomically. The caller waits for the clock to pass the files it wrote before (cache.settle)."""
+        self.directory.mkdir(exist_ok=True)
+        ignore = self.directory / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# the aimgen build cache: safe to delete\n*\n")
-        data = {"format": FORMAT, "code": self.code, "catalog": self.catalog, "overlays": self.overlays,
-                "outputs": self.outputs}
-        fd, tmp = tempfile.mkstemp(prefix=".index-", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, directory / INDEX)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        self.dirty = False
+        for overlay, detail in details.items():
+            folder = self.directory / overlay
+            folder.mkdir(exist_ok=True)
+            self._append(folder, detail, units.get(overlay, {}), overlay in fresh)
+            _atomic_write(folder / DETAILS, _dumps(detail))
+            self._details[overlay] = detail
+            for pack in folder.glob("*.pack"):
+                if pack.name != detail.pack:
+                    pack.unlink(missing_ok=True)
+        _atomic_write(self.directory / INDEX, _dumps({"format": FORMAT, "code": self.code, "catalog": self.catalog,
+                                                      "summaries": self.summaries}))
+
+    @staticmethod
+    def _append(folder: Path, detail: OverlayDetails, units: dict[str, UnitEntry], fresh: bool) -> None:
+        if fresh:
+            detail.pack, detail.units = f"{time.time_ns():x}.pack", {}
+        blobs = {rel: _dumps(unit) for rel, unit in units.items()}
+        with (folder / detail.pack).open("ab") as fh:
+            offset = fh.tell()
+            fh.write(b"".join(blobs.values()))
+        for rel, blob in blobs.items():
+            detail.units[rel] = (offset, len(blob))
+            offset += len(blob)
+        live = sum(length for _, length in detail.units.values())
+        if (folder / detail.pack).stat().st_size > 2 * live + (1 << 20):  # mostly replaced entries: compact
+            source, detail.pack = folder / detail.pack, f"{time.time_ns():x}.pack"
+            moved: dict[str, tuple[int, int]] = {}
+            with source.open("rb") as src, (folder / detail.pack).open("wb") as dst:
+                for rel, (offset, length) in sorted(detail.units.items(), key=lambda item: item[1]):
+                    src.seek(offset)
+                    moved[rel] = (dst.tell(), length)
+                    dst.write(src.read(length))
+            detail.units = moved
+
+
+def settle(newest_ns: int, probe: Path) -> None:
+    """Wait until the filesystem clock is past `newest_ns` (the newest mtime among files just written), so that
+    anything written from now on, the index included, is strictly newer (git's racy-clean problem)."""
+    probe.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        probe.touch()
+        if probe.stat().st_mtime_ns > newest_ns:
+            return
+        time.sleep(0.001)

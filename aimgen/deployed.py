@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .load import parse_documents
 from .manifest import AUTOSCALER_CLASS
 
 Deployed = Mapping[tuple[str, str], str]  # (namespace, InferenceService name) -> its autoscalerClass in rendered/
@@ -26,6 +25,8 @@ def autoscaler_fact(value: Any) -> Fact | None:
 
 
 def file_facts(data: bytes, name: str) -> list[Fact]:
+    from .load import parse_documents  # YAML: not imported by builds that read no rendered file
+
     docs, _ = parse_documents(data, name)
     return [fact for fact in (autoscaler_fact(doc.value) for doc in docs) if fact]
 

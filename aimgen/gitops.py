@@ -17,16 +17,17 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .diagnostics import Diagnostic, Location, error, warning
 from .emit import emit, gitops_dir
 from .manifest import MANAGED_BY, MANAGED_BY_VALUE, Manifest
-from .models.cluster import GitOpsSettings
+
+if TYPE_CHECKING:  # only annotations: the build cache checks the origin remote without importing pydantic
+    from .models.cluster import GitOpsSettings
 
 OVERLAY_LABEL = "aim.eai.amd.com/overlay"
 # Server-side apply: big InferenceServices stay below the 256 KiB annotation limit (no last-applied annotation)
@@ -61,6 +62,8 @@ def wiring(overlay: str, settings: GitOpsSettings, argocd: bool, flux: bool, ori
 
 def origin_url(root: Path) -> str | None:
     """The `origin` remote of the repository holding `root`, as an https URL without credentials."""
+    import subprocess
+
     try:
         res = subprocess.run(["git", "-C", str(root), "config", "--get", "remote.origin.url"], capture_output=True,
                              text=True, check=False)

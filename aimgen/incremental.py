@@ -1,67 +1,58 @@
-"""aimgen build, incremental and on every core, with the bytes of a clean build.
+"""aimgen build: incremental, on every core, with the bytes of a clean build.
 
-A build reads and hashes every input file and stats every rendered file, then compiles only what changed:
-- an overlay's files are *units* (AIMService documents only) or *shared* (inventory, Overlay, Namespace, Gateway
-  and namespaced catalog documents). The catalog and the shared files key the overlay; each unit keys its own
-  services. Overlays with bases or patches, or with services among their shared documents, are compiled whole,
-  keyed by every file under overlays/;
-- what did not change is answered from the build cache (cache.py) without importing pydantic or parsing a file;
-  a unit is recompiled when its file, the overlay's key, the deployed autoscaler classes it read or one of its
-  rendered files (deleted, hand-edited) changed;
-- units are compiled in forked worker processes that inherit the parsed shared inputs, and merged in file order:
-  the result does not depend on the number of jobs;
-- overlay checks (render.OVERLAY_CHECKS) see every service's objects of the kinds they read, cached ones included.
+A build hashes every input file and stats every file under the selected overlays' rendered/ directories. An
+overlay whose input and output signatures match the build cache (cache.py) is answered from its summary, without
+importing pydantic or parsing anything. Otherwise only what changed is compiled:
+- an overlay's files are *units* (AIMService documents only) or *shared* (everything else). The catalog and the
+  shared files key the overlay; each unit keys its own services. Overlays with bases or patches, or with services
+  among their shared documents, are compiled whole, keyed by every file under overlays/;
+- the compiler (units.py) runs in a process forked as soon as the inputs are known to differ, so that importing it
+  overlaps the scan of rendered/; it forks workers in turn, which inherit the parsed shared inputs. Results are
+  merged in file order: they do not depend on the number of jobs;
+- a changed unit re-runs only the overlay-check groups and duplicate checks it touches, and writes and removes
+  only its own files ("the short way"). A changed rendered/ (a deleted or hand-edited file), a changed key, a
+  collision or a previous build that left rendered/ unsettled take the long way: every unit re-read, every
+  rendered file compared by digest.
 """
 
 from __future__ import annotations
 
-import gc
-import multiprocessing
+import contextlib
+import marshal
 import os
 import re
-from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cache import (
     BuildCache,
+    Group,
+    Key,
     Locations,
     OutputEntry,
-    OutputRecord,
-    OverlayEntry,
-    Read,
-    ServiceEntry,
+    OverlayDetails,
+    OverlaySummary,
     UnitEntry,
     WiringEntry,
     code_key,
     digest,
+    read_input,
+    settle,
 )
-from .deployed import Fact, autoscaler_fact, deployed_autoscaler_classes
-from .diagnostics import (
-    EXIT_INPUT_ERROR,
-    EXIT_OK,
-    EXIT_OUT_OF_DATE,
-    Diagnostic,
-    Diagnostics,
-    SourceRef,
-    error,
-)
-from .emit import emit, gitops_dir, manifest_path
-from .load import Locator, load_files, parse_documents, relative, yaml_files
-from .output import apply_plan, plan_changes, scan_files, stat_of
-from .results import BuildOptions, BuildResult, CacheStats, OverlayResult, select_overlays
+from .deployed import DEPLOYED_FILES, Fact, file_facts
+from .diagnostics import EXIT_INPUT_ERROR, EXIT_OK, EXIT_OUT_OF_DATE, Diagnostic, Diagnostics, SourceRef, error
+from .emit import gitops_dir
+from .manifest import Manifest
+from .output import Plan, Stat, apply_plan, plan_changes, scan_files, stat_of
+from .results import BuildOptions, BuildResult, CacheStats, OverlayResult, ServiceReport, select_overlays
 
 if TYPE_CHECKING:
-    from .build import CompiledService, OverlayContext
-    from .inputs import OverlayInputs, Parsed
-    from .models.aim import AIMService
+    from multiprocessing.connection import Connection
 
-PARALLEL_MIN = 200  # units to compile below which forking workers costs more than it gains (without --jobs)
-BATCH = 25  # units per task sent to a worker
+    from .units import Shared
+
 WHOLE = ""  # the one unit of an overlay compiled whole
-
 _DOCUMENT_START = re.compile(rb"^---[ \t]*(?:#.*)?\r?$", re.M)
 _KIND = re.compile(rb"^kind:[ \t]*([\"']?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$", re.M)
 _CONTENT = re.compile(rb"^[ \t]*[^\s#]", re.M)
@@ -73,33 +64,45 @@ def run_build(options: BuildOptions) -> BuildResult:
     return Build(options, names, BuildCache.load(options.root, code_key())).run()
 
 
-# --- inputs ------------------------------------------------------------------------------------------------------
+# --- inputs --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class InputFile:
     rel: str
-    path: Path
     digest: bytes
-    data: bytes | None  # kept when the cache does not know the file (to classify it)
+    data: bytes | None  # kept while the file may need classifying
 
 
-def read_input(path: Path) -> tuple[bytes | None, bytes]:
-    """The file's bytes (None when unreadable) and its digest (of the error when unreadable)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, digest(f"\0unreadable: {exc.strerror}".encode())
-    return data, digest(data)
-
-
-def scan_inputs(root: Path, directory: Path, known: Mapping[str, bytes]) -> list[InputFile]:
-    """Every input file under `directory`, in load order, hashed; bytes kept for files not in `known`."""
+def input_files(root: str, directory: str) -> list[InputFile]:
+    """Every .yaml/.yml file under root/directory, hidden entries skipped, in load.yaml_files' order, hashed."""
     out: list[InputFile] = []
-    for path in yaml_files(directory) if directory.is_dir() else []:
-        rel = relative(path, root)
-        data, hashed = read_input(path)
-        out.append(InputFile(rel, path, hashed, None if known.get(rel) == hashed else data))
+
+    def walk(path: str, rel: str) -> None:
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            return
+        files, dirs = [], []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not entry.is_symlink():  # os.walk lists a symlinked directory but does not enter it
+                    dirs.append(entry.name)
+            elif entry.name.endswith((".yaml", ".yml")):
+                files.append(entry.name)
+        for name in sorted(files):
+            data, hashed = read_input(f"{path}/{name}")
+            out.append(InputFile(rel + name, hashed, data))
+        for name in sorted(dirs):
+            walk(f"{path}/{name}", f"{rel}{name}/")
+
+    walk(f"{root}/{directory}", directory + "/")
     return out
 
 
@@ -107,211 +110,295 @@ def looks_like_services(data: bytes | None) -> bool:
     """A guess, checked when the file is compiled: does every document of the file say `kind: AIMService`?"""
     if data is None:
         return True  # unreadable: its only effect is its own diagnostic
-    for document in _DOCUMENT_START.split(data):
-        if _CONTENT.search(document) and [m.group(2) for m in _KIND.finditer(document)] != [b"AIMService"]:
-            return False
-    return True
+    return all(not _CONTENT.search(doc) or [m.group(2) for m in _KIND.finditer(doc)] == [b"AIMService"]
+               for doc in _DOCUMENT_START.split(data))
 
 
-def only_services(values: list[Any]) -> bool:
-    """Whether loaded documents can only define AIMServices (others are errors of their own file)."""
-    return not any(isinstance(v, dict) and v.get("kind") not in (None, "AIMService") for v in values)
+def signature(*parts: object) -> bytes:
+    """A digest of plain values (marshal format 2: no references, so the same values give the same bytes)."""
+    return digest(marshal.dumps(parts, 2))  # type: ignore[arg-type]
 
 
-def key_of(*parts: object) -> bytes:
-    return digest(repr(parts).encode())
+def path_order(path: str) -> list[str]:
+    """The order of scan_files: by path components."""
+    return path.split("/")
 
 
-# --- compiling units (in worker processes or in-process) ---------------------------------------------------------
+def deployed_file(path: str) -> bool:
+    """Whether a rendered/<overlay>/-relative path is one deployed_autoscaler_classes reads."""
+    parts = path.split("/")
+    return len(parts) == 2 and parts[1].startswith("inferenceservice-") and parts[1].endswith(".yaml")
+
+
+assert DEPLOYED_FILES == "*/inferenceservice-*.yaml"  # deployed_file() follows it
+
+
+def deployed_classes(paths: Iterable[tuple[str, tuple[Fact, ...]]]) -> dict[tuple[str, str], str]:
+    """deployed_autoscaler_classes over known files: (rendered/<overlay>/-relative path, its facts)."""
+    found: dict[tuple[str, str], str] = {}
+    for _, facts in sorted(((tuple(p.split("/")), f) for p, f in paths if deployed_file(p))):
+        found.update(facts)
+    return found
+
+
+# --- the compiler process ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class UnitJob:
-    """Everything the units of one overlay compile against (inherited by forked workers, never pickled)."""
+class CompileRequest:
+    """One overlay to compile: its shared files (None: whole, from all its files), its units to compile, the
+    deployed classes they read, and whether its GitOps wiring is wanted too."""
 
-    root: Path
-    overlay: str
-    context: OverlayContext | None  # None: no inventory (files are still loaded and checked)
+    name: str
+    shared: tuple[str, ...] | None
+    units: tuple[str, ...]
     deployed: dict[tuple[str, str], str]
-    kinds: frozenset[str]  # the kinds the overlay checks read
-    services: tuple[tuple[AIMService, SourceRef], ...] = ()  # an overlay compiled whole: its services, sorted
+    wiring: bool
 
 
-@dataclass(frozen=True)
+@dataclass
 class Compiled:
-    """What a unit compiled to: its cache entry and the bytes of its files (absent from the cache)."""
+    """What the compiler returns for one overlay."""
 
-    rel: str
-    entry: UnitEntry | None  # None: the file holds other documents than AIMServices (it is shared)
-    files: dict[str, bytes] = field(default_factory=dict)
-
-
-class RecordingLookup(Mapping[tuple[str, str], str]):
-    """The deployed autoscaler classes, noting every lookup (a compiled service depends on what it found)."""
-
-    def __init__(self, deployed: Mapping[tuple[str, str], str]):
-        self.deployed = deployed
-        self.reads: dict[tuple[str, str], str | None] = {}
-
-    def __getitem__(self, key: tuple[str, str]) -> str:
-        self.reads[key] = self.deployed.get(key)
-        return self.deployed[key]
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self.deployed)
-
-    def __len__(self) -> int:
-        return len(self.deployed)
+    name: str
+    whole: bool
+    shared: tuple[str, ...]  # the shared files, as finally classified
+    units: dict[str, UnitEntry]
+    fresh: dict[str, bytes]  # the bytes of the files compiled
+    shared_diagnostics: tuple[Diagnostic, ...]
+    locations: Locations
+    wiring: WiringEntry | None
 
 
-def compile_one(job: UnitJob, service: AIMService, source: SourceRef) -> tuple[ServiceEntry, dict[str, bytes]]:
-    """One service, emitted. When what it looked up in rendered/ differs from what its own InferenceService will
-    say once written, it is compiled again against the latter: if nothing changes, both are valid."""
-    from .build import compile_service
+class Compiler:
+    """The heavy half, run in a forked process (its imports overlap the parent's scan of rendered/) that serves
+    the requests of one build, or in this process. It keeps the shared inputs it loaded between requests."""
 
-    assert job.context is not None
-    lookup = RecordingLookup(job.deployed)
-    compiled = compile_service(job.context, service, source, lookup)
-    facts = {key: value for m in compiled.manifests if (fact := autoscaler_fact(m.obj)) for key, value in [fact]}
-    reads = tuple(lookup.reads.items())
-    alternative = None
-    if any(facts.get(key) != value for key, value in reads):
-        after = {**job.deployed, **facts}
-        for key in lookup.reads.keys() - facts.keys():
-            after.pop(key, None)
-        second = RecordingLookup(after)
-        again = compile_service(job.context, service, source, second)
-        if again == compiled and second.reads.keys() == lookup.reads.keys():
-            alternative = tuple(second.reads.items())
-    return emit_service(job, compiled, reads, alternative)
+    def __init__(self, root: Any, options: BuildOptions, fork: bool):
+        self.root = root
+        self.options = options
+        self.shared: dict[str, Shared] = {}
+        self._catalog: Any = None
+        self.process: Any = None
+        self.conn: Connection | None = None
+        if fork:
+            import multiprocessing
 
+            ours, theirs = multiprocessing.Pipe()
+            self.process = multiprocessing.get_context("fork").Process(target=self._serve, args=(theirs,))
+            self.process.start()
+            theirs.close()
+            self.conn = ours
 
-def emit_service(job: UnitJob, compiled: CompiledService, reads: tuple[Read, ...],
-                 alternative: tuple[Read, ...] | None) -> tuple[ServiceEntry, dict[str, bytes]]:
-    files: dict[str, bytes] = {}
-    outputs: list[OutputEntry] = []
-    for m in compiled.manifests:
-        path = manifest_path(job.overlay, m)
-        data = emit(m)
-        fact = autoscaler_fact(m.obj)
-        outputs.append(OutputEntry(path, digest(data), m.kind, m.namespace, m.name, m.service,
-                                   (fact,) if fact else ()))
-        files.setdefault(path, data)
-    checked = tuple(m for m in compiled.manifests if m.kind in job.kinds)
-    entry = ServiceEntry(compiled.report, tuple(compiled.diagnostics), tuple(outputs), checked, reads, alternative)
-    return entry, files
+    def _serve(self, conn: Connection) -> None:
+        import traceback
 
+        from . import units  # noqa: F401 - the point: import while the parent scans rendered/
 
-def locate_all(locator: Locator, diagnostics: list[Diagnostic], into: Locations) -> None:
-    for d in diagnostics:
-        if isinstance(d.location, SourceRef):
-            into[d.location] = locator.locate(d.location)
+        while True:
+            try:
+                request = conn.recv()
+            except EOFError:  # the parent is gone
+                return
+            if request is None:
+                return
+            method, args = request
+            try:
+                conn.send(("ok", getattr(self, method)(*args)))
+            except BaseException:  # the parent owns the user-facing error handling
+                conn.send(("error", traceback.format_exc()))
 
+    def call(self, method: str, *args: Any) -> Any:
+        if self.conn is None:
+            return getattr(self, method)(*args)
+        self.conn.send((method, args))
+        status, value = self.conn.recv()
+        if status != "ok":
+            raise RuntimeError(f"the compiler process failed:\n{value}")
+        return value
 
-def compile_unit(job: UnitJob, rel: str) -> Compiled:
-    """One input file of AIMServices: loaded, checked, every service compiled and emitted."""
-    from .inputs import parse_all
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+            self.process.join()
+            self.conn.close()
+            self.conn = None
 
-    path = job.root / rel
-    data, hashed = read_input(path)
-    if data is None:
-        docs, diags = load_files([path], job.root)
-    else:
-        docs, diags = parse_documents(data, rel)
-    if not only_services([doc.value for doc in docs]):
-        return Compiled(rel, None)
-    parsed, parse_diags = parse_all(docs)
-    diags += parse_diags
-    services: list[ServiceEntry] = []
-    files: dict[str, bytes] = {}
-    if job.context is not None:
-        for service, source in parsed:
-            entry, emitted = compile_one(job, service, source)  # type: ignore[arg-type]
-            services.append(entry)
-            for out, written in emitted.items():
-                files.setdefault(out, written)
-    locations: Locations = {}
-    locator = Locator(job.root, {rel: data} if data is not None else None)
-    locate_all(locator, diags + [d for s in services for d in s.diagnostics], locations)
-    keys = tuple((("AIMService", s.metadata.namespace, s.metadata.name), src) for s, src in parsed)  # type: ignore[attr-defined]
-    return Compiled(rel, UnitEntry(hashed, keys, tuple(services), tuple(diags), locations), files)
+    # -- in the compiler process
 
+    def catalog(self) -> Any:
+        if self._catalog is None:
+            from .inputs import load_catalog
 
-def compile_slice(job: UnitJob, start: int, stop: int) -> list[tuple[ServiceEntry, dict[str, bytes], Locations]]:
-    """Services [start, stop) of an overlay compiled whole."""
-    out = []
-    locator = Locator(job.root)
-    for service, source in job.services[start:stop]:
-        entry, files = compile_one(job, service, source)
+            self._catalog = load_catalog(self.root)
+        return self._catalog
+
+    def catalog_diagnostics(self) -> tuple[tuple[Diagnostic, ...], Locations]:
+        from .load import Locator
+        from .units import locate_all
+
+        diags = tuple(self.catalog()[1])
         locations: Locations = {}
-        locate_all(locator, list(entry.diagnostics), locations)
-        out.append((entry, files, locations))
-    return out
+        locate_all(Locator(self.root), diags, locations)
+        return diags, locations
+
+    def compile(self, requests: list[CompileRequest], all_files: list[str]) -> list[Compiled]:
+        """Load each overlay's shared inputs and compile its units (all processes); a file guessed to hold services
+        only that holds other documents makes its overlay compile again, with that file shared."""
+        from .units import load_shared, run_jobs, whole_job
+
+        out: dict[str, Compiled] = {}
+        pending = list(requests)
+        while pending:
+            for r in pending:
+                paths = None if r.shared is None else [self.root / rel for rel in r.shared]
+                self.shared[r.name] = load_shared(self.root, r.name, self.catalog()[0], paths)
+            jobs, units = {}, {}
+            for r in pending:
+                s = self.shared[r.name]
+                if s.whole or r.units:
+                    job = whole_job(self.root, r.name, s, r.deployed)
+                    jobs[r.name] = job if s.whole else replace(job, services=())
+                if not s.whole and r.units:
+                    units[r.name] = list(r.units)
+            compiled, slices = run_jobs(jobs, units, self.options.jobs or os.cpu_count() or 1,
+                                        self.options.jobs is not None)
+            retry = []
+            for r in pending:
+                s = self.shared[r.name]
+                result = Compiled(r.name, s.whole, () if s.whole else tuple(r.shared or ()), {}, {},
+                                  tuple(s.diagnostics), s.locations, self.wiring(s) if r.wiring else None)
+                if s.whole:
+                    locations: Locations = {}
+                    for _, files, located in slices.get(r.name, []):
+                        result.fresh = files | result.fresh
+                        locations.update(located)
+                    result.units = {WHOLE: UnitEntry(b"", (), tuple(e for e, _, _ in slices.get(r.name, [])), (),
+                                                     locations)}
+                    out[r.name] = result
+                    continue
+                wrong = {c.rel for c in compiled.get(r.name, []) if c.entry is None}
+                if wrong:
+                    shared = tuple(sorted({*(r.shared or ()), *wrong}))
+                    prefix = f"overlays/{r.name}/"
+                    retry.append(CompileRequest(r.name, shared, tuple(rel for rel in all_files if rel.startswith(
+                        prefix) and rel not in shared), r.deployed, r.wiring))
+                    continue
+                for c in compiled.get(r.name, []):
+                    assert c.entry is not None
+                    result.units[c.rel] = c.entry
+                    result.fresh = c.files | result.fresh
+                out[r.name] = result
+            pending = retry
+        return [out[r.name] for r in requests]
+
+    def checks(self, name: str, groups: dict[Group, list[Manifest]], occurrences: dict[Key, list[SourceRef]]
+               ) -> tuple[dict[Group, tuple[Diagnostic, ...]], dict[Key, tuple[Diagnostic, ...]], Locations]:
+        """The overlay checks on the given groups and the duplicate check on the given keys (those with any)."""
+        from .load import Locator
+        from .units import check_diagnostics, duplicate_diagnostics, locate_all
+
+        shared = self.shared[name]
+        checks = check_diagnostics(shared, groups)
+        duplicates = {} if shared.whole else duplicate_diagnostics(occurrences)
+        locations: Locations = {}
+        locate_all(Locator(self.root), (d for ds in [*checks.values(), *duplicates.values()] for d in ds), locations)
+        return checks, duplicates, locations
+
+    def load_shared(self, name: str, shared: tuple[str, ...] | None) -> None:
+        from .units import load_shared
+
+        paths = None if shared is None else [self.root / rel for rel in shared]
+        self.shared[name] = load_shared(self.root, name, self.catalog()[0], paths)
+
+    def wiring(self, shared: Shared) -> WiringEntry:
+        from .gitops import gitops_files, origin_url
+
+        asked: list[str | None] = []
+
+        def origin() -> str | None:
+            if not asked:
+                asked.append(origin_url(self.root))
+            return asked[0]
+
+        flags = (self.options.argocd, self.options.flux)
+        files, diags = gitops_files(self.root, [(shared.inputs.name, shared.inputs.settings.gitops)], *flags, origin)
+        return WiringEntry(flags, files, tuple(diags), bool(asked), asked[0] if asked else None)
+
+    def overlay_wiring(self, name: str, shared: tuple[str, ...] | None) -> WiringEntry:
+        if name not in self.shared:
+            self.load_shared(name, shared)
+        return self.wiring(self.shared[name])
 
 
-_JOBS: dict[str, UnitJob] = {}  # a worker's jobs, set once by the pool initializer from its explicit arguments
-
-
-def _adopt(jobs: dict[str, UnitJob]) -> None:
-    gc.disable()  # short-lived workers: no reference cycles worth collecting, many objects allocated
-    _JOBS.update(jobs)
-
-
-def _compile_units(overlay: str, rels: list[str]) -> list[Compiled]:
-    return [compile_unit(_JOBS[overlay], rel) for rel in rels]
-
-
-def _compile_slice(overlay: str, start: int, stop: int) -> list[tuple[ServiceEntry, dict[str, bytes], Locations]]:
-    return compile_slice(_JOBS[overlay], start, stop)
-
-
-def run_jobs(jobs: dict[str, UnitJob], units: dict[str, list[str]], workers: int, forced: bool
-             ) -> tuple[dict[str, list[Compiled]], dict[str, list[tuple[ServiceEntry, dict[str, bytes], Locations]]]]:
-    """Compile the given units (by overlay) and the services of overlays compiled whole, on `workers` processes
-    when it pays (fork only: workers inherit the jobs), in order either way."""
-    whole = {name: job for name, job in jobs.items() if job.services}
-    size = sum(len(rels) for rels in units.values()) + sum(len(job.services) for job in whole.values())
-    parallel = workers > 1 and "fork" in multiprocessing.get_all_start_methods() and (forced or size >= PARALLEL_MIN)
-    if not parallel:
-        return ({name: [compile_unit(jobs[name], rel) for rel in rels] for name, rels in units.items()},
-                {name: compile_slice(job, 0, len(job.services)) for name, job in whole.items()})
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_adopt,
-                             initargs=(jobs,)) as pool:
-        unit_futures = {name: [pool.submit(_compile_units, name, rels[i:i + BATCH])
-                               for i in range(0, len(rels), BATCH)] for name, rels in units.items()}
-        slice_futures = {name: [pool.submit(_compile_slice, name, i, min(i + BATCH, len(job.services)))
-                                for i in range(0, len(job.services), BATCH)] for name, job in whole.items()}
-        return ({name: [c for f in fs for c in f.result()] for name, fs in unit_futures.items()},
-                {name: [s for f in fs for s in f.result()] for name, fs in slice_futures.items()})
-
-
-# --- one build ---------------------------------------------------------------------------------------------------
+# --- one overlay ---------------------------------------------------------------------------------------------------
 
 
 @dataclass
 class OverlayState:
-    """One overlay during a build: its files, how it is keyed, and its units once known."""
+    """One overlay during a build: whether its inputs and rendered/ changed, how it is merged (`way`: "summary",
+    "short" or "long"), and what it compiles to."""
 
     name: str
     files: list[InputFile]
-    shared: set[str]  # rel of the files that key the overlay (not units)
-    whole: bool
-    key: bytes
-    entry: OverlayEntry | None  # the cached entry, while still keyed alike
-    units: dict[str, UnitEntry] = field(default_factory=dict)  # clean and compiled, by rel
+    summary: OverlaySummary | None
+    whole: bool = False
+    inputs: bytes = b""
+    inputs_changed: bool = True
+    outputs_ok: bool = False
+    details: OverlayDetails | None = None  # the previous details, while they key this overlay
+    shared: set[str] = field(default_factory=set)
+    key: bytes = b""
+    way: str = "long"
     dirty: list[str] = field(default_factory=list)  # units to compile
-    changed: bool = False  # units compiled, added or removed: the checks across services are run again
-    deployed: dict[tuple[str, str], str] | None = None
-    inputs: OverlayInputs | None = None  # the shared inputs, once loaded
-    context: OverlayContext | None = None
-    diagnostics: list[Diagnostic] = field(default_factory=list)  # of loading the shared inputs
-    locations: Locations = field(default_factory=dict)
-    fresh: dict[str, bytes] = field(default_factory=dict)  # bytes of the files compiled in this build
-    compiled: int = 0
+    removed: list[str] = field(default_factory=list)  # the short way: units gone
+    units: dict[str, UnitEntry] = field(default_factory=dict)  # the long way: the cached units that hold
+    old: dict[str, UnitEntry] = field(default_factory=dict)  # the short way: previous entries of dirty and removed
+    compiled: Compiled | None = None
+    wiring: WiringEntry | None = None
 
     @property
-    def stale(self) -> bool:
-        return self.entry is None or self.changed
+    def rels(self) -> list[str]:
+        return [f.rel for f in self.files]
+
+    @property
+    def unit_rels(self) -> list[str]:
+        return [WHOLE] if self.whole else [f.rel for f in self.files if f.rel not in self.shared]
+
+    @property
+    def shared_files(self) -> tuple[str, ...] | None:
+        return None if self.whole else tuple(f.rel for f in self.files if f.rel in self.shared)
+
+
+@dataclass
+class Merged:
+    """An overlay after the build: its result, summary and details, the units to store, its files."""
+
+    result: OverlayResult
+    summary: OverlaySummary
+    details: OverlayDetails | None = None  # None: answered from the summary (nothing to store)
+    units: dict[str, UnitEntry] = field(default_factory=dict)  # to append to the pack
+    fresh_pack: bool = False
+    wanted: dict[str, bytes | None] = field(default_factory=dict)  # long: every file; short: those to write
+    digests: dict[str, bytes] = field(default_factory=dict)
+    remove: set[str] = field(default_factory=set)  # short: files no longer produced
+    collisions: list[Diagnostic] = field(default_factory=list)
+
+
+def resolved(root: Any, diagnostics: list[Diagnostic], known: Locations) -> list[Diagnostic]:
+    """Diagnostics at file:line:col: from the locations known, else found (Locator: YAML, imported then)."""
+    if all(not isinstance(d.location, SourceRef) or d.location in known for d in diagnostics):
+        return [Diagnostic(d.severity, d.code, d.message, known[d.location], d.subject)
+                if isinstance(d.location, SourceRef) else d for d in diagnostics]
+    from .load import Locator
+
+    locator = Locator(root, known=known)
+    return [locator.resolve(d) for d in diagnostics]
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity.value == "error" for d in diagnostics)
 
 
 class Build:
@@ -323,337 +410,549 @@ class Build:
         self.names = names
         self.cache = cache
         self.rendered = self.root / "rendered"
-        self.present = scan_files(self.rendered, [d for n in names for d in (n, gitops_dir(n))])
-        self.verified: dict[str, bytes] = {}  # digests of rendered files read in this build
-        self.catalog_key = key_of(cache.code, [(f.rel, f.digest)
-                                               for f in scan_inputs(self.root, self.root / "catalog", {})])
-        self._catalog: tuple[list[Parsed], list[Diagnostic]] | None = None
-        self._all_files: list[tuple[str, bytes]] | None = None
+        self.catalog_key = signature(cache.code, [(f.rel, f.digest) for f in input_files(str(self.root), "catalog")])
+        self._all: list[InputFile] | None = None
+        self.present: dict[str, Stat] = {}  # every file under the built overlays' rendered/ directories
+        self.own: dict[str, dict[str, Stat]] = {}  # the same, by overlay, as scanned
+        self.read: dict[str, bytes] = {}
+        self.compiler: Compiler | None = None
+        self.catalog_changed = False
 
-    # -- keys and classification
+    def all_overlay_files(self) -> list[InputFile]:
+        """Every file under overlays/: what an overlay compiled whole may read."""
+        if self._all is None:
+            self._all = input_files(str(self.root), "overlays")
+        return self._all
 
-    def all_overlay_files(self) -> list[tuple[str, bytes]]:
-        """(rel, digest) of every file under overlays/: what an overlay compiled whole may read."""
-        if self._all_files is None:
-            self._all_files = [(f.rel, f.digest) for f in scan_inputs(self.root, self.root / "overlays", {})]
-        return self._all_files
+    def start_compiler(self) -> Compiler:
+        if self.compiler is None:
+            import multiprocessing
+
+            fork = self.options.jobs != 1 and "fork" in multiprocessing.get_all_start_methods()
+            self.compiler = Compiler(self.root, self.options, fork)
+        return self.compiler
+
+    def inputs_signature(self, state: OverlayState) -> bytes:
+        files = self.all_overlay_files() if state.whole else state.files
+        return signature(self.catalog_key, b"whole" if state.whole else b"units", [(f.rel, f.digest) for f in files])
+
+    def shared_key(self, state: OverlayState) -> bytes:
+        if state.whole:
+            return signature(self.catalog_key, [(f.rel, f.digest) for f in self.all_overlay_files()])
+        return signature(self.catalog_key, sorted((f.rel, f.digest) for f in state.files if f.rel in state.shared))
+
+    # -- what changed
 
     def plan(self, name: str) -> OverlayState:
-        """Hash the overlay's files and find what the cache still answers."""
-        entry = self.cache.overlays.get(name)
-        files = scan_inputs(self.root, self.root / "overlays" / name, entry.files if entry else {})
-        state = self.classify(name, files, entry, set(entry.shared) if entry else set())
-        if entry is None or entry.key != state.key or entry.whole != state.whole:
-            state.entry = None
-            state.dirty = [f.rel for f in files if f.rel not in state.shared]
-            return state
-        if state.whole:
-            state.units = dict(entry.units)
-            return state
-        current = {f.rel: f.digest for f in files if f.rel not in state.shared}
-        state.units = {rel: unit for rel, unit in entry.units.items() if current.get(rel) == entry.files.get(rel)}
-        state.dirty = [rel for rel in current if rel not in state.units]
-        state.changed = bool(state.dirty) or len(state.units) != len(entry.units)
+        state = OverlayState(name, input_files(str(self.root), f"overlays/{name}"), self.cache.summaries.get(name))
+        state.whole = state.summary.whole if state.summary else False
+        state.inputs = self.inputs_signature(state)
+        state.inputs_changed = state.summary is None or state.summary.inputs != state.inputs
+        if state.inputs_changed:
+            self.classify(state)
+        else:
+            for f in state.files:
+                f.data = None
         return state
 
-    def classify(self, name: str, files: list[InputFile], entry: OverlayEntry | None, shared: set[str]
-                 ) -> OverlayState:
-        """Which files are shared (as the cache knows them, else guessed from their text) and the overlay's key."""
-        known = entry.files if entry else {}
-        shared = {rel for rel in shared if rel in known} | {
-            f.rel for f in files if known.get(f.rel) != f.digest and not looks_like_services(f.data)}
-        digests = {f.rel: f.digest for f in files}
-        whole = bool(entry and entry.whole and known == digests)
-        if whole:
-            key = key_of(self.catalog_key, self.all_overlay_files())
-        else:
-            key = key_of(self.catalog_key, sorted((rel, digests[rel]) for rel in shared if rel in digests))
-        return OverlayState(name, files, shared, whole, key, entry)
-
-    # -- rendered/ as it is
-
-    def same(self, path: str, wanted: bytes, facts: tuple[Fact, ...]) -> bool:
-        """Whether rendered/<path> holds the bytes of digest `wanted` (per the cache's record, else read)."""
-        if path in self.verified:
-            return self.verified[path] == wanted
-        stat = self.present.get(path)
-        record = self.cache.trusted(path, stat)
-        if record is not None:
-            return record.digest == wanted
-        if stat is None:
-            return False
-        data, found = read_input(self.rendered / path)
-        self.verified[path] = found
-        if data is not None and found == wanted:
-            self.cache.record(path, OutputRecord(found, stat, facts))
-        return found == wanted
-
-    def deployed(self, state: OverlayState) -> dict[tuple[str, str], str]:
-        """The overlay's deployed autoscaler classes, from the cache's records where they hold."""
-        if state.deployed is None:
-            def known(path: Path) -> list[Fact] | None:
-                rel = relative(path, self.rendered)
-                record = self.cache.trusted(rel, self.present.get(rel))
-                return list(record.facts) if record is not None else None
-
-            state.deployed = deployed_autoscaler_classes(self.rendered / state.name, known)
-        return state.deployed
-
-    def drop_invalid(self, state: OverlayState) -> None:
-        """Drop the cached units whose lookups of rendered/ or whose rendered files changed."""
-        deployed = self.deployed(state)
-        for rel, unit in list(state.units.items()):
-            if all(s.valid_for(deployed) and all(self.same(o.path, o.digest, o.facts) for o in s.outputs)
-                   for s in unit.services):
-                continue
-            del state.units[rel]
-            state.changed = True
-            if state.whole:
-                state.entry = None
-            else:
-                state.dirty.append(rel)
-
-    # -- the heavy part: parsing and compiling
-
-    def catalog(self) -> tuple[list[Parsed], list[Diagnostic]]:
-        if self._catalog is None:
-            from .inputs import load_catalog
-
-            self._catalog = load_catalog(self.root)
-        return self._catalog
-
-    def load_shared(self, state: OverlayState) -> None:
-        """Parse the overlay's shared files (every file, for an overlay compiled whole); an overlay with bases,
-        patches or services among its shared files is compiled whole from then on."""
-        from .build import overlay_context
-        from .inputs import load_overlay
-
-        files = None if state.whole else [f.path for f in state.files if f.rel in state.shared]
-        state.inputs, state.diagnostics = load_overlay(self.root, state.name, self.catalog()[0], files=files)
-        overlay = state.inputs.overlay
-        composed = overlay is not None and bool(overlay[0].spec.bases or overlay[0].spec.patches)
-        if not state.whole and (state.inputs.services or composed):
-            state.whole, state.entry, state.units, state.dirty = True, None, {}, []
-            state.key = key_of(self.catalog_key, self.all_overlay_files())
-            self.load_shared(state)
+    def classify(self, state: OverlayState) -> None:
+        """Shared files and key (as the details know the files, else guessed); the units that changed, by the
+        details while they key the overlay."""
+        details = self.cache.details(state.name)
+        known = details.files if details else {}
+        state.whole = bool(details and details.whole)
+        state.shared = {f.rel for f in state.files if (f.rel in details.shared if details and known.get(f.rel) ==
+                        f.digest else not looks_like_services(f.data))}
+        state.key = self.shared_key(state)
+        if details is None or details.key != state.key:
+            state.whole = False
+            state.shared = {f.rel for f in state.files if not looks_like_services(f.data)}
+            state.key = self.shared_key(state)
+            state.dirty = state.unit_rels
             return
-        state.context = overlay_context(state.inputs)
-        state.locations = {}
-        locate_all(Locator(self.root), state.diagnostics, state.locations)
+        state.details = details
+        present = set(state.rels)
+        state.dirty = [WHOLE] if state.whole else [
+            f.rel for f in state.files if f.rel not in state.shared and known.get(f.rel) != f.digest]
+        state.removed = [] if state.whole else [rel for rel in details.units if rel not in present]
 
-    def job(self, state: OverlayState, kinds: frozenset[str]) -> UnitJob:
-        from .build import sorted_services
+    def check_outputs(self, state: OverlayState) -> None:
+        """Whether rendered/ is as the last build left it (or needs no look: a build that will fail again)."""
+        own = self.own[state.name]
+        summary = state.summary
+        state.outputs_ok = bool(summary) and (
+            not state.inputs_changed and has_errors(summary.diagnostics)  # type: ignore[union-attr]
+            or summary.settled and summary.outputs == signature(own)  # type: ignore[union-attr]
+            and self.cache.trusted(max((s[1] for s in own.values()), default=0)))
 
-        assert state.inputs is not None
-        services = tuple(sorted_services(state.inputs.services)) if state.whole and state.context else ()
-        return UnitJob(self.root, state.name, state.context, self.deployed(state), kinds, services)
+    def own_files(self, state: OverlayState) -> dict[str, Stat]:
+        """The overlay's files under rendered/ as they are now (after this build's writes), in scan order."""
+        prefixes = (f"{state.name}/", f"{gitops_dir(state.name)}/")
+        return dict(sorted(((p, s) for p, s in self.present.items() if p.startswith(prefixes)),
+                           key=lambda item: path_order(item[0])))
 
-    def compile(self, states: list[OverlayState]) -> None:
-        """Load the shared inputs of every overlay with work to do, then compile its dirty units, everywhere."""
-        from .render import OVERLAY_CHECK_KINDS
-
-        pending = [s for s in states if s.stale]
-        while pending:
-            for state in pending:
-                self.load_shared(state)
-            jobs = {s.name: self.job(s, OVERLAY_CHECK_KINDS) for s in pending if s.dirty or s.whole}
-            units = {s.name: s.dirty for s in pending if s.dirty and not s.whole}
-            workers = self.options.jobs or os.cpu_count() or 1
-            compiled, slices = run_jobs(jobs, units, workers, self.options.jobs is not None)
-            retry: list[OverlayState] = []
-            for state in pending:
-                if state.whole:
-                    self.adopt_whole(state, slices.get(state.name, []))
-                elif not self.adopt_units(state, compiled.get(state.name, [])):
-                    retry.append(state)
-            pending = retry
-
-    def adopt_units(self, state: OverlayState, compiled: list[Compiled]) -> bool:
-        """Take the compiled units; False when a file guessed to hold services only did not (the overlay is then
-        keyed with it among the shared files, and compiled again)."""
-        wrong = {c.rel for c in compiled if c.entry is None}
-        if wrong:
-            state.shared |= wrong
-            state.key = key_of(self.catalog_key, sorted((f.rel, f.digest) for f in state.files
-                                                        if f.rel in state.shared))
-            state.entry, state.units, state.fresh, state.compiled = None, {}, {}, 0
-            state.dirty = [f.rel for f in state.files if f.rel not in state.shared]
-            return False
-        for c in compiled:
-            assert c.entry is not None
-            state.units[c.rel] = c.entry
-            for path, data in c.files.items():
-                state.fresh.setdefault(path, data)
-        state.compiled += len(compiled)
-        state.dirty = []
-        return True
-
-    def adopt_whole(self, state: OverlayState, slices: list[tuple[ServiceEntry, dict[str, bytes], Locations]]
-                    ) -> None:
-        locations: Locations = {}
-        for _, files, located in slices:
-            for path, data in files.items():
-                state.fresh.setdefault(path, data)
-            locations.update(located)
-        state.units = {WHOLE: UnitEntry(state.key, (), tuple(s for s, _, _ in slices), (), locations)}
-        state.compiled, state.changed = 1, True
-
-    # -- merging an overlay
-
-    def ordered_units(self, state: OverlayState) -> list[UnitEntry]:
-        if state.whole:
-            return list(state.units.values())
-        return [state.units[f.rel] for f in state.files if f.rel in state.units]
-
-    def overlay_result(self, state: OverlayState) -> tuple[OverlayResult, list[ServiceEntry], OverlayEntry]:
-        """The overlay's result (services in (namespace, name) order, as compile_overlay) and its cache entry."""
-        units = self.ordered_units(state)
-        services = sorted((s for u in units for s in u.services), key=lambda s: (s.report.namespace, s.report.name))
-        if state.entry is not None and not state.changed:
-            shared, checks, locations = state.entry.diagnostics, state.entry.checks, state.entry.locations
+    def choose_way(self, state: OverlayState) -> None:
+        if not state.inputs_changed and state.outputs_ok:
+            state.way = "summary"
+        elif state.inputs_changed and state.outputs_ok and state.details is not None and not state.whole:
+            state.way = "short"
         else:
-            if state.inputs is None:
-                self.load_shared(state)
-            shared, locations = tuple(state.diagnostics), dict(state.locations)
-            checks = tuple(self.cross_checks(state, units, services, locations))
-        diagnostics = [*shared, *(d for u in units for d in u.diagnostics),
-                       *(d for s in services for d in s.diagnostics), *checks]
-        result = OverlayResult(state.name, [], [s.report for s in services], diagnostics,
-                               state.inputs.settings if state.inputs else None)
-        entry = OverlayEntry(state.key, state.whole, {f.rel: f.digest for f in state.files}, frozenset(state.shared),
-                             state.units, shared, checks, locations, state.entry.wiring if state.entry else None)
-        return result, services, entry
+            state.way = "long"
+            if not state.inputs_changed:
+                self.classify(state)
+                state.dirty, state.removed = [], []
+            self.long_way(state)
 
-    def cross_checks(self, state: OverlayState, units: list[UnitEntry], services: list[ServiceEntry],
-                     locations: Locations) -> list[Diagnostic]:
-        """Diagnostics across the overlay's files and services: duplicate services, then the overlay checks."""
-        from .inputs import duplicate_keys
-        from .render import check_overlay
+    def long_way(self, state: OverlayState) -> None:
+        """Every cached unit that still holds, read and checked against rendered/; the others to compile."""
+        details = state.details
+        if details is not None:
+            current = {f.rel: f.digest for f in state.files}
+            keep = [rel for rel in details.units if (rel == WHOLE and not state.dirty) or (
+                rel != WHOLE and rel not in state.shared and current.get(rel) == details.files.get(rel))]
+            state.units = self.cache.units(state.name, details, keep)
+            deployed = self.deployed_on_disk(state)
+            for rel, unit in list(state.units.items()):
+                if not all(s.valid_for(deployed) and all(self.on_disk(o.path) == o.digest for o in s.outputs)
+                           for s in unit.services):
+                    del state.units[rel]
+        state.dirty = [rel for rel in state.unit_rels if rel not in state.units]
+        state.removed = []
 
-        assert state.inputs is not None
-        out = [] if state.whole else duplicate_keys([k for u in units for k in u.keys])
-        if state.context is not None:
-            out += check_overlay([m for s in services for m in s.checked], state.context.inventory, state.inputs)
-        locate_all(Locator(self.root), out, locations)
-        return out
+    def on_disk(self, path: str) -> bytes | None:
+        """The digest of rendered/<path>, None when absent."""
+        if path not in self.present:
+            return None
+        if path not in self.read:
+            self.read[path] = read_input(self.rendered / path)[1]
+        return self.read[path]
 
-    def wiring(self, state: OverlayState, cached: WiringEntry | None) -> WiringEntry:
-        """The overlay's Argo CD / Flux files: cached unless the settings, the flags or the origin remote changed."""
-        from .gitops import gitops_files, origin_url
+    def deployed_on_disk(self, state: OverlayState, known: dict[str, tuple[Fact, ...]] | None = None
+                         ) -> dict[tuple[str, str], str]:
+        """deployed_autoscaler_classes of the overlay as rendered/ is now (`known`: facts of files known)."""
+        prefix = f"{state.name}/"
+        paths = [p[len(prefix):] for p in self.present if p.startswith(prefix) and deployed_file(p[len(prefix):])]
+        return deployed_classes((p, known[p] if known and p in known else self.facts_on_disk(prefix + p))
+                                for p in paths)
 
-        flags = (self.options.argocd, self.options.flux)
-        if cached is not None and cached.flags == flags and (
-                not cached.asked or cached.origin == origin_url(self.root)):
-            return cached
-        if state.inputs is None:
-            self.load_shared(state)
-        assert state.inputs is not None
-        asked: list[str | None] = []
+    def facts_on_disk(self, path: str) -> tuple[Fact, ...]:
+        data, _ = read_input(self.rendered / path)
+        return tuple(file_facts(data, path.rsplit("/", 1)[-1])) if data is not None else ()
 
-        def origin() -> str | None:
-            if not asked:
-                asked.append(origin_url(self.root))
-            return asked[0]
+    def cached_wiring(self, state: OverlayState) -> WiringEntry | None:
+        """The overlay's wiring from its summary while its settings (its shared files), the flags and the origin
+        remote (when it asked) are the same."""
+        keyed = not state.inputs_changed or state.details is not None
+        wiring = state.summary.wiring if state.summary and keyed else None
+        if wiring is None or wiring.flags != (self.options.argocd, self.options.flux):
+            return None
+        if not wiring.asked:
+            return wiring
+        from .gitops import origin_url
 
-        files, diags = gitops_files(self.root, [(state.name, state.inputs.settings.gitops)], *flags, origin)
-        return WiringEntry(flags, files, tuple(diags), bool(asked), asked[0] if asked else None)
-
-    def catalog_diagnostics(self) -> tuple[tuple[Diagnostic, ...], Locations]:
-        cached = self.cache.catalog
-        if self._catalog is None and cached is not None and cached[0] == self.catalog_key:
-            return cached[1], cached[2]
-        diags = tuple(self.catalog()[1])
-        locations: Locations = {}
-        locate_all(Locator(self.root), list(diags), locations)
-        if cached != (self.catalog_key, diags, locations):
-            self.cache.catalog, self.cache.dirty = (self.catalog_key, diags, locations), True
-        return diags, locations
+        return wiring if wiring.origin == origin_url(self.root) else None
 
     # -- the build
 
     def run(self) -> BuildResult:
         states = [self.plan(name) for name in self.names]
+        if any(s.inputs_changed for s in states):
+            self.start_compiler()
+        for name in self.names:
+            self.own[name] = scan_files(self.rendered, [name, gitops_dir(name)])
+            self.present.update(self.own[name])
         for state in states:
-            if state.entry is not None:
-                self.drop_invalid(state)
-        if any(s.stale for s in states):
-            self.compile(states)
-        catalog_diags, known = self.catalog_diagnostics()
-        known = dict(known)
-        diagnostics = Diagnostics(list(catalog_diags))
-        results: list[OverlayResult] = []
-        outputs: list[ServiceEntry] = []
-        wiring: dict[str, bytes] = {}
-        for state in states:
-            result, services, entry = self.overlay_result(state)
-            entry = replace(entry, wiring=self.wiring(state, entry.wiring))
-            if self.cache.overlays.get(state.name) != entry:
-                self.cache.overlays[state.name], self.cache.dirty = entry, True
-            results.append(result)
-            outputs += services
-            assert entry.wiring is not None
-            wiring |= entry.wiring.files
-            diagnostics.extend(entry.wiring.diagnostics)
-            known.update(entry.locations)
-            for unit in state.units.values():
-                known.update(unit.locations)
-        for result in results:
-            diagnostics.extend(result.diagnostics)
-        compiled = sum(s.compiled for s in states)
-        stats = CacheStats(sum(len(s.units) for s in states) - compiled, compiled)
-        return self.finish(states, results, outputs, wiring, diagnostics, known, stats)
+            self.check_outputs(state)
+            self.choose_way(state)
+        try:
+            catalog = self.compile(states)
+            return self.finish(states, catalog, [self.merge(s) for s in states])
+        finally:
+            if self.compiler is not None:
+                self.compiler.close()
 
-    def finish(self, states: list[OverlayState], results: list[OverlayResult], outputs: list[ServiceEntry],
-               wiring: dict[str, bytes], diagnostics: Diagnostics, known: Locations, stats: CacheStats) -> BuildResult:
+    def compile(self, states: list[OverlayState]) -> tuple[tuple[Diagnostic, ...], Locations]:
+        """Compile what changed, and the wiring that is not cached; the catalog's diagnostics."""
+        requests = []
+        for state in states:
+            state.wiring = self.cached_wiring(state)
+            if state.way == "summary":
+                continue
+            short = state.way == "short" and state.details is not None
+            deployed = state.details.deployed if short and state.details else self.deployed_on_disk(state)
+            requests.append(CompileRequest(state.name, state.shared_files, tuple(state.dirty), deployed,
+                                           state.wiring is None))
+        for state in states:
+            if state.way == "summary" and state.wiring is None:
+                state.wiring = self.start_compiler().call("overlay_wiring", state.name, None)
+        if requests:
+            by_name = {s.name: s for s in states}
+            for compiled in self.start_compiler().call("compile", requests, [f.rel for f in self.all_overlay_files()]):
+                state = by_name[compiled.name]
+                state.compiled = compiled
+                state.wiring = state.wiring or compiled.wiring
+        cached = self.cache.catalog
+        if cached is not None and cached[0] == self.catalog_key:
+            return cached[1], cached[2]
+        diags, locations = self.start_compiler().call("catalog_diagnostics")
+        self.cache.catalog, self.catalog_changed = (self.catalog_key, diags, locations), True
+        return diags, locations
+
+    def finish(self, states: list[OverlayState], catalog: tuple[tuple[Diagnostic, ...], Locations],
+               merged: list[Merged]) -> BuildResult:
         options = self.options
+        diagnostics = Diagnostics(list(catalog[0]))
+        known: Locations = dict(catalog[1])
+        for state, m in zip(states, merged, strict=True):
+            assert state.wiring is not None
+            diagnostics.extend(state.wiring.diagnostics)
+            known.update(m.summary.locations)
+        for m in merged:
+            diagnostics.extend(m.result.diagnostics)
         if options.strict:
             diagnostics = diagnostics.promote_warnings()
-        locator = Locator(self.root, known=known)
-        final = [locator.resolve(d) for d in diagnostics.sorted()]
-        if diagnostics.has_errors:
-            self.cache.save()
-            return BuildResult(results, final, None, EXIT_INPUT_ERROR, options.check, stats)
-        wanted, digests, facts, collisions = self.wanted(states, outputs)
-        if collisions:
-            self.cache.save()
+        final = resolved(self.root, diagnostics.sorted(), known)
+        misses = sum(len(s.compiled.units) for s in states if s.compiled)
+        stats = CacheStats(max(sum(m.summary.units for m in merged) - misses, 0), misses)
+        results = [m.result for m in merged]
+        collisions = [d for m in merged for d in m.collisions]
+        if diagnostics.has_errors or collisions:
+            self.save(states, merged, settled=False)
             return BuildResult(results, final + collisions, None, EXIT_INPUT_ERROR, options.check, stats)
-        for path, data in wiring.items():
-            wanted[path], digests[path] = data, digest(data)
-        plan = plan_changes(self.rendered, wanted, self.present.keys(),
-                            lambda p: self.same(p, digests[p], facts.get(p, ())))
+        plan = self.plan_files(states, merged)
         if not options.check:
             apply_plan(self.rendered, plan)
             for path in plan.write:
-                self.cache.record(path, OutputRecord(digests[path], stat_of(os.stat(self.rendered / path)),
-                                                     facts.get(path, ())))
+                self.present[path] = stat_of(os.stat(self.rendered / path))
             for path in plan.remove:
-                self.cache.record(path, None)
-        self.cache.save()
+                self.present.pop(path, None)
+        self.save(states, merged, settled=not options.check or plan.empty)
         code = EXIT_OUT_OF_DATE if options.check and not plan.empty else EXIT_OK
         return BuildResult(results, final, plan, code, options.check, stats)
 
-    @staticmethod
-    def wanted(states: list[OverlayState], services: list[ServiceEntry]
-               ) -> tuple[dict[str, bytes | None], dict[str, bytes], dict[str, tuple[Fact, ...]], list[Diagnostic]]:
-        """Every file to have under rendered/ (bytes when compiled in this build), from the first service producing
-        it; the same object from several services is one file, a different one a NameCollision."""
-        fresh = {path: data for s in states for path, data in s.fresh.items()}
+    # -- merging an overlay
+
+    def merge(self, state: OverlayState) -> Merged:
+        if state.way == "summary":
+            return self.from_summary(state)
+        compiled = state.compiled
+        assert compiled is not None
+        if compiled.whole != state.whole or (not compiled.whole and set(compiled.shared) != state.shared):
+            state.whole, state.shared, state.way, state.units = compiled.whole, set(compiled.shared), "long", {}
+        state.key = self.shared_key(state)
+        if state.way == "short":
+            merged = self.merge_short(state, compiled)
+            if merged is not None:
+                return merged
+            assert state.details is not None
+            rest = [r for r in state.details.units if r not in compiled.units and r not in state.removed]
+            state.units, state.way = self.cache.units(state.name, state.details, rest), "long"
+        return self.merge_long(state, compiled)
+
+    def from_summary(self, state: OverlayState) -> Merged:
+        summary = state.summary
+        assert summary is not None and state.wiring is not None
+        summary = replace(summary, wiring=state.wiring)
+        result = OverlayResult(state.name, [], LazyReports(self, state.name, summary.services, None),
+                               list(summary.diagnostics), objects=summary.objects)
+        return Merged(result, summary)
+
+    def merge_long(self, state: OverlayState, compiled: Compiled) -> Merged:
+        """The overlay from all its units: details rebuilt, every file wanted."""
+        units = {**state.units, **compiled.units}
+        ordered = [(rel, units[rel]) for rel in state.unit_rels if rel in units]
+        detail = OverlayDetails(state.key, state.whole, {f.rel: f.digest for f in state.files},
+                                frozenset(state.shared), "", {}, compiled.shared_diagnostics, dict(compiled.locations),
+                                {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+        for rel, unit in ordered:
+            add_unit(detail, rel, unit)
+        checks, duplicates, locations = self.cross_checks(state, dict(ordered), None, detail)
+        detail.checks, detail.duplicates = checks, duplicates
+        detail.locations.update(locations)
+        merged = self.assemble(state, detail)
+        merged.wanted, merged.digests, merged.collisions = wanted_files(ordered, compiled.fresh)
+        merged.units, merged.fresh_pack = dict(ordered), True
+        return merged
+
+    def merge_short(self, state: OverlayState, compiled: Compiled) -> Merged | None:
+        """The overlay from its previous details and its changed units; None when a changed unit shares or collides
+        over a file (the long way then names it as a clean build would)."""
+        details = state.details
+        assert details is not None
+        state.old = self.cache.units(state.name, details, [*state.dirty, *state.removed])
+        new = compiled.units
+        gone = set(state.dirty) | set(state.removed)
+        before = {o.path: o.digest for u in state.old.values() for s in u.services for o in s.outputs}
         wanted: dict[str, bytes | None] = {}
         digests: dict[str, bytes] = {}
-        facts: dict[str, tuple[Fact, ...]] = {}
-        owner: dict[str, OutputEntry] = {}
-        collisions: list[Diagnostic] = []
-        for service in services:
-            for out in service.outputs:
-                first = owner.get(out.path)
-                if first is None:
-                    owner[out.path] = out
-                    wanted[out.path], digests[out.path], facts[out.path] = fresh.get(out.path), out.digest, out.facts
-                elif first.digest != out.digest:
-                    collisions.append(error(
-                        "NameCollision", f"{out.kind} {out.namespace}/{out.name} is produced by both "
-                        f"{first.owner or 'a shared input'} and {out.owner or 'a shared input'}; rename one of them"))
-        return wanted, digests, facts, collisions
+        for unit in new.values():
+            for service in unit.services:
+                for out in service.outputs:
+                    others = [r for r in details.produced.get(out.path, ()) if r not in gone]
+                    if out.path in digests or others or (out.path not in before and out.path in self.present):
+                        return None
+                    digests[out.path] = out.digest
+                    if before.get(out.path) != out.digest or out.path not in self.present:
+                        wanted[out.path] = compiled.fresh[out.path]
+        remove = {p for p in before if p not in digests and all(r in gone for r in details.produced.get(p, ()))}
+        detail = OverlayDetails(state.key, False, {f.rel: f.digest for f in state.files}, frozenset(state.shared),
+                                details.pack, dict(details.units), compiled.shared_diagnostics,
+                                dict(compiled.locations), dict(details.unit_diagnostics),
+                                dict(details.service_diagnostics), dict(details.unit_locations), dict(details.keys),
+                                dict(details.duplicates), dict(details.groups), dict(details.checks),
+                                dict(details.produced), dict(details.reads), dict(details.isvc),
+                                dict(details.deployed), dict(details.counts))
+        for rel in gone:
+            drop_unit(detail, rel, state.old.get(rel))
+        for rel in [r for r in state.rels if r in new]:
+            add_unit(detail, rel, new[rel])
+        touched = [*state.old.values(), *new.values()]
+        groups = {g for u in touched for s in u.services for g, _ in s.checked}
+        keys = {k for u in touched for k, _ in u.keys}
+        checks, duplicates, locations = self.cross_checks(state, new, (groups, keys), detail)
+        detail.checks = {g: d for g, d in detail.checks.items() if g not in groups} | checks
+        detail.duplicates = {k: d for k, d in detail.duplicates.items() if k not in keys} | duplicates
+        detail.locations.update({r: loc for r, loc in details.locations.items() if r not in detail.locations})
+        detail.locations.update(locations)
+        merged = self.assemble(state, detail)
+        merged.wanted, merged.digests, merged.remove, merged.units = wanted, digests, remove, dict(new)
+        return merged
+
+    def cross_checks(self, state: OverlayState, units: dict[str, UnitEntry],
+                     touched: tuple[set[Group], set[Key]] | None, detail: OverlayDetails
+                     ) -> tuple[dict[Group, tuple[Diagnostic, ...]], dict[Key, tuple[Diagnostic, ...]], Locations]:
+        """The overlay checks and duplicate checks: on every group and key (the long way, `touched` None), or on
+        those a change touched, with the cached units they need read from the pack (the short way)."""
+        position = {rel: i for i, rel in enumerate([WHOLE, *state.rels])}
+        if touched is None:
+            groups = {g for u in units.values() for s in u.services for g, _ in s.checked}
+            keys = {k for u in units.values() for k, _ in u.keys}
+        else:
+            groups, keys = touched
+            needed = {r for g in groups for r in detail.groups.get(g, ())} - set(units)
+            assert state.details is not None
+            units = {**self.cache.units(state.name, state.details, needed), **units}
+        members: dict[Group, list[tuple[Any, Manifest]]] = {}
+        for rel, unit in units.items():
+            for i, service in enumerate(unit.services):
+                for j, (group, m) in enumerate(service.checked):
+                    if group in groups:
+                        members.setdefault(group, []).append(((service.order, position.get(rel, 0), i, j), m))
+        checked = {g: [m for _, m in sorted(ms, key=lambda x: x[0])] for g, ms in members.items()}
+        occurrences = {k: [source for _, source in sorted(detail.keys.get(k, ()), key=lambda o: position.get(o[0], 0))]
+                       for k in keys}
+        result: tuple[dict[Group, tuple[Diagnostic, ...]], dict[Key, tuple[Diagnostic, ...]], Locations] = \
+            self.start_compiler().call("checks", state.name, checked, occurrences)
+        return result
+
+    def assemble(self, state: OverlayState, detail: OverlayDetails) -> Merged:
+        """The overlay's result and summary from its details, diagnostics in compile_overlay's order."""
+        position = {rel: i for i, rel in enumerate([WHOLE, *state.rels])}
+        rels = sorted(detail.counts, key=lambda r: position.get(r, 0))
+        service_diags = sorted(((order, position.get(rel, 0), i, ds) for rel, entries in
+                                detail.service_diagnostics.items() for order, i, ds in entries), key=lambda x: x[:3])
+        diagnostics = [*detail.shared_diagnostics, *(d for rel in rels for d in detail.unit_diagnostics.get(rel, ())),
+                       *(d for ds in detail.duplicates.values() for d in ds),
+                       *(d for *_, ds in service_diags for d in ds), *(d for ds in detail.checks.values() for d in ds)]
+        locations = {**detail.locations, **{r: loc for locs in detail.unit_locations.values() for r, loc in
+                                            locs.items()}}
+        services = sum(c[0] for c in detail.counts.values())
+        objects = sum(c[1] for c in detail.counts.values())
+        files = len({p for c in detail.counts.values() for p in c[2]})
+        assert state.wiring is not None
+        summary = OverlaySummary(b"", state.whole, b"", False, len(detail.counts), services, objects, files,
+                                 tuple(diagnostics), locations, state.wiring)
+        result = OverlayResult(state.name, [], LazyReports(self, state.name, services, detail), diagnostics,
+                               objects=objects)
+        return Merged(result, summary, detail)
+
+    # -- rendered/
+
+    def plan_files(self, states: list[OverlayState], merged: list[Merged]) -> Plan:
+        """What to write and remove: nothing for overlays answered from their summary, the delta of the changed
+        units the short way, every file compared the long way; and each overlay's wiring."""
+        write: dict[str, bytes] = {}
+        added: set[str] = set()
+        remove: set[str] = set()
+        unchanged = 0
+        for state, m in zip(states, merged, strict=True):
+            assert state.wiring is not None
+            wiring = state.wiring.files
+            if state.way == "summary":
+                unchanged += m.summary.files + len(wiring)
+                continue
+            if state.way == "short":
+                for path, data in m.wanted.items():
+                    assert data is not None
+                    write[path] = data
+                    if path not in self.present:
+                        added.add(path)
+                remove |= m.remove
+                unchanged += m.summary.files - len(m.wanted)
+                wanted: dict[str, bytes | None] = dict(wiring)
+                sums = {p: digest(d) for p, d in wiring.items()}
+                present = [p for p in self.present if p.startswith(gitops_dir(state.name) + "/")]
+            else:
+                wanted = {**m.wanted, **wiring}
+                sums = {**m.digests, **{p: digest(d) for p, d in wiring.items()}}
+                present = list(self.own[state.name])
+            sub = plan_changes(self.rendered, wanted, present, self.holds(sums))
+            write.update(sub.write)
+            added |= sub.added
+            remove |= set(sub.remove)
+            unchanged += sub.unchanged
+        return Plan(write, frozenset(added), tuple(sorted(remove)), unchanged)
+
+    def holds(self, digests: dict[str, bytes]) -> Callable[[str], bool]:
+        return lambda path: self.on_disk(path) == digests[path]
+
+    def save(self, states: list[OverlayState], merged: list[Merged], settled: bool) -> None:
+        """Summaries with rendered/'s signature as this build leaves it (once the clock passed it), details, units;
+        nothing when nothing changed."""
+        newest, before = 0, dict(self.cache.summaries)
+        for state, m in zip(states, merged, strict=True):
+            own = self.own[state.name] if state.way == "summary" else self.own_files(state)
+            newest = max([newest, *(s[1] for s in own.values())])
+            holds = settled and (m.summary.settled if m.details is None else self.lookups_hold(state, m))
+            self.cache.summaries[state.name] = replace(m.summary, inputs=self.inputs_signature(state),
+                                                       outputs=signature(own), settled=holds)
+        stored = [(s.name, m) for s, m in zip(states, merged, strict=True) if m.details is not None]
+        if not stored and self.cache.summaries == before and not self.catalog_changed:
+            return
+        settle(newest, self.cache.directory / ".clock")
+        self.cache.save({name: m.details for name, m in stored if m.details is not None},
+                        {name: m.units for name, m in stored}, {name for name, m in stored if m.fresh_pack})
+
+    def lookups_hold(self, state: OverlayState, m: Merged) -> bool:
+        """Whether every unit's lookups of the deployed classes hold for rendered/ as this build leaves it (if not,
+        the next build takes the long way); records those classes, and the files they come from, in the details."""
+        detail = m.details
+        assert detail is not None
+        prefix = f"{state.name}/"
+        units = {**state.units, **m.units}
+        known = {o.path[len(prefix):]: o.facts for u in units.values() for s in u.services for o in s.outputs}
+        present = {p[len(prefix):] for p in self.present if p.startswith(prefix) and deployed_file(p[len(prefix):])}
+        if state.way == "short":  # the files as the last build left them, but those this build wrote or removed
+            isvc = {p: f for p, f in detail.isvc.items() if p in present and prefix + p not in m.wanted}
+            isvc.update({p: known[p] for p in present if p not in isvc})
+        else:
+            isvc = {p: known[p] if p in known else self.facts_on_disk(prefix + p) for p in present}
+        after = deployed_classes(isvc.items())
+        if state.way == "short":
+            changed = {k for k in detail.deployed.keys() | after.keys() if detail.deployed.get(k) != after.get(k)}
+            extra = {r for k in changed for r in detail.reads.get(k, ())} - set(units)
+            assert state.details is not None
+            units.update(self.cache.units(state.name, state.details, extra))
+        detail.isvc, detail.deployed = isvc, after
+        return all(s.valid_for(after) for u in units.values() for s in u.services)
+
+
+def wanted_files(ordered: list[tuple[str, UnitEntry]], fresh: dict[str, bytes]
+                 ) -> tuple[dict[str, bytes | None], dict[str, bytes], list[Diagnostic]]:
+    """Every file of the overlay, from the first service producing it (services in result order); the same object
+    from several services is one file, a different one a NameCollision (as emit_overlays did)."""
+    services = sorted(((s.order, i, j, s) for i, (_, u) in enumerate(ordered) for j, s in enumerate(u.services)),
+                      key=lambda x: x[:3])
+    wanted: dict[str, bytes | None] = {}
+    digests: dict[str, bytes] = {}
+    owner: dict[str, OutputEntry] = {}
+    collisions: list[Diagnostic] = []
+    for *_, service in services:
+        for out in service.outputs:
+            first = owner.get(out.path)
+            if first is None:
+                owner[out.path] = out
+                wanted[out.path], digests[out.path] = fresh.get(out.path), out.digest
+            elif first.digest != out.digest:
+                collisions.append(error(
+                    "NameCollision", f"{out.kind} {out.namespace}/{out.name} is produced by both "
+                    f"{first.owner or 'a shared input'} and {out.owner or 'a shared input'}; rename one of them"))
+    return wanted, digests, collisions
+
+
+def add_unit(detail: OverlayDetails, rel: str, unit: UnitEntry) -> None:
+    """Index a unit in the overlay's details."""
+    if unit.diagnostics:
+        detail.unit_diagnostics[rel] = unit.diagnostics
+    with_diags = tuple((s.order, i, s.diagnostics) for i, s in enumerate(unit.services) if s.diagnostics)
+    if with_diags:
+        detail.service_diagnostics[rel] = with_diags
+    if unit.locations:
+        detail.unit_locations[rel] = unit.locations
+    for key, source in unit.keys:
+        detail.keys[key] = (*detail.keys.get(key, ()), (rel, source))
+    paths: set[str] = set()
+    for service in unit.services:
+        for group in dict.fromkeys(g for g, _ in service.checked):
+            if rel not in detail.groups.get(group, ()):
+                detail.groups[group] = (*detail.groups.get(group, ()), rel)
+        for read, _ in service.reads:
+            if rel not in detail.reads.get(read, ()):
+                detail.reads[read] = (*detail.reads.get(read, ()), rel)
+        paths.update(o.path for o in service.outputs)
+    for path in paths:
+        detail.produced[path] = (*detail.produced.get(path, ()), rel)
+    detail.counts[rel] = (len(unit.services), sum(len(s.outputs) for s in unit.services), tuple(sorted(paths)))
+
+
+def drop_unit(detail: OverlayDetails, rel: str, unit: UnitEntry | None) -> None:
+    """Remove a unit from the overlay's details."""
+    detail.unit_diagnostics.pop(rel, None)
+    detail.service_diagnostics.pop(rel, None)
+    detail.unit_locations.pop(rel, None)
+    detail.counts.pop(rel, None)
+    detail.units.pop(rel, None)
+    if unit is None:
+        return
+    for key, _ in unit.keys:
+        _without(detail.keys, key, lambda occurrence: occurrence[0] == rel)
+    for service in unit.services:
+        for group, _ in service.checked:
+            _without(detail.groups, group, lambda r: r == rel)
+        for read, _ in service.reads:
+            _without(detail.reads, read, lambda r: r == rel)
+        for out in service.outputs:
+            _without(detail.produced, out.path, lambda r: r == rel)
+
+
+def _without(index: dict[Any, tuple[Any, ...]], key: Any, drop: Any) -> None:
+    left = tuple(v for v in index.get(key, ()) if not drop(v))
+    if left:
+        index[key] = left
+    else:
+        index.pop(key, None)
+
+
+class LazyReports(list[ServiceReport]):
+    """An overlay's service reports, read from the cache only when listed (a summary only counts them)."""
+
+    def __init__(self, build: Build, overlay: str, count: int, details: OverlayDetails | None):
+        super().__init__()
+        self.build, self.overlay, self.size, self.details, self.loaded = build, overlay, count, details, False
+
+    def _load(self) -> None:
+        if self.loaded:
+            return
+        self.loaded = True
+        details = self.details or self.build.cache.details(self.overlay)
+        if details is None:
+            return
+        units = self.build.cache.units(self.overlay, details, details.units)
+        position = {rel: i for i, rel in enumerate([WHOLE, *details.files])}
+        entries = sorted(((s.order, position.get(rel, 0), i, s.report) for rel, u in units.items()
+                          for i, s in enumerate(u.services)), key=lambda x: x[:3])
+        self.extend(r for *_, r in entries)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Any:
+        self._load()
+        return super().__iter__()
+
+    def __getitem__(self, index: Any) -> Any:
+        self._load()
+        return super().__getitem__(index)
 
 
 __all__ = ["Build", "run_build"]

@@ -11,11 +11,11 @@ from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic, SourceRef, error
 from .load import Document, load_files, yaml_files
-from .load import discover_overlays as discover_overlays  # re-exported: it lives in the light load module
 from .models import CATALOG_KINDS, INVENTORY_KINDS
 from .models.aim import AIMService
 from .models.cluster import ClusterInventory, ClusterSettings, Gateway, Namespace, NodeList, Overlay
 from .parse import parse_document, validation_diagnostics
+from .results import discover_overlays as discover_overlays  # re-exported: it lives in a light module
 
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|_KEY$", re.IGNORECASE)
 # Model download credentials (Hugging Face, S3): only ever from a Secret, whatever the name rule above says.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -34,6 +34,8 @@ class Inventory:
     gateways: tuple[InventoryGateway, ...] | None = None  # None: the inventory says nothing about gateways
     namespace_labels: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     settings: tuple[tuple[str, Any], ...] = ()
+    # availability() per profile, computed once per inventory (every service of an overlay asks again)
+    known: dict[int, tuple[Profile, Availability]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def node_count(self) -> int:
@@ -102,6 +104,13 @@ class Availability:
 
 def availability(profile: Profile, inventory: Inventory) -> Availability:
     """Ready when a node carries the accelerator label and can hold one replica; CPU-only is always Ready."""
+    known = inventory.known.get(id(profile))
+    if known is None or known[0] is not profile:
+        known = inventory.known[id(profile)] = (profile, _availability(profile, inventory))
+    return known[1]
+
+
+def _availability(profile: Profile, inventory: Inventory) -> Availability:
     if profile.cpu_only:
         return Availability(True, inventory.node_count, "no accelerator requirements")
     label = ACCELERATOR_LABEL + (profile.accelerator_model or "")

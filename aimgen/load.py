@@ -51,11 +51,6 @@ def yaml_files(directory: Path) -> list[Path]:
     return found
 
 
-def discover_overlays(root: Path) -> list[str]:
-    base = root / "overlays"
-    return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) if base.is_dir() else []
-
-
 def relative(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix()

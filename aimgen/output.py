@@ -8,7 +8,7 @@ half-written manifest.
 from __future__ import annotations
 
 import os
-import tempfile
+import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,16 +44,17 @@ def stat_of(st: os.stat_result) -> Stat:
 
 
 def scan_files(rendered: Path, directories: list[str]) -> dict[str, Stat]:
-    """Every file under rendered/<directory>/ (rendered/-relative path -> stat), symlinked directories not
-    followed."""
+    """Every file under rendered/<directory>/ (rendered/-relative path -> stat), in the order of their paths'
+    components, symlinked directories not followed."""
     found: dict[str, Stat] = {}
 
     def walk(path: str, prefix: str) -> None:
         try:
-            entries = os.scandir(path)
+            with os.scandir(path) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
         except OSError:
             return
-        with entries:
+        if entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
                     walk(entry.path, prefix + entry.name + "/")
@@ -100,22 +101,31 @@ def plan_changes(rendered: Path, wanted: Mapping[str, bytes | None], present: Co
 
 def apply_plan(rendered: Path, plan: Plan) -> None:
     """Stage every new file next to its target first, then rename them all, then remove stale files."""
-    staged: list[tuple[str, Path]] = []
+    staged: list[tuple[str, str]] = []
+    made: set[str] = set()
+    prefix = f".aimgen-{os.getpid()}-{time.time_ns():x}-"
     try:
-        for rel, data in sorted(plan.write.items()):
-            target = rendered / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=".aimgen-", dir=target.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            staged.append((rel, Path(tmp_name)))
+        for i, (rel, data) in enumerate(sorted(plan.write.items())):
+            folder, _, _ = f"{rendered}/{rel}".rpartition("/")
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            tmp = f"{folder}/{prefix}{i}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            staged.append((rel, tmp))
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fchmod(fd, 0o644)
+            finally:
+                os.close(fd)
     except BaseException:
         for _, staged_file in staged:
-            staged_file.unlink(missing_ok=True)
+            Path(staged_file).unlink(missing_ok=True)
         raise
     for rel, staged_file in staged:
-        os.chmod(staged_file, 0o644)
-        os.replace(staged_file, rendered / rel)
+        os.replace(staged_file, f"{rendered}/{rel}")
     for rel in plan.remove:
         (rendered / rel).unlink(missing_ok=True)
         _prune_empty_dirs((rendered / rel).parent, rendered)

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import EXIT_USAGE, AimgenError, Diagnostic, Severity, error
-from .load import discover_overlays
-from .manifest import Manifest
 from .output import Plan
 
 if TYPE_CHECKING:
+    from .manifest import Manifest
     from .models.cluster import ClusterSettings
 
 
@@ -53,6 +52,11 @@ class OverlayResult:
     services: list[ServiceReport] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     settings: ClusterSettings | None = None  # None when the overlay's shared inputs were not re-read
+    objects: int | None = None  # objects produced; None: counted from the reports
+
+    @property
+    def object_count(self) -> int:
+        return self.objects if self.objects is not None else sum(len(s.objects) for s in self.services)
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ class BuildResult:
         errors = sum(d.severity is Severity.ERROR for d in self.diagnostics)
         warnings = len(self.diagnostics) - errors
         services = sum(len(o.services) for o in self.overlays)
-        objects = sum(len(s.objects) for o in self.overlays for s in o.services)
+        objects = sum(o.object_count for o in self.overlays)
         head = f"{len(self.overlays)} overlay(s), {services} service(s), {objects} object(s)"
         tail = f"; {errors} error(s), {warnings} warning(s)"
         cache = f" ({self.cache.text()})" if self.cache else ""
@@ -128,6 +132,11 @@ class BuildResult:
         if self.cache is not None:
             report["cache"] = {"hits": self.cache.hits, "misses": self.cache.misses}
         return json.dumps(report, indent=2, sort_keys=False)
+
+
+def discover_overlays(root: Path) -> list[str]:
+    base = root / "overlays"
+    return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) if base.is_dir() else []
 
 
 def select_overlays(root: Path, requested: tuple[str, ...]) -> list[str]:

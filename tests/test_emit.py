@@ -9,7 +9,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aimgen.emit import dump_yaml, pyyaml_dump
+from aimgen.emit import dump_yaml
+from aimgen.yamlout import pyyaml_dump
 
 # Strings whose quoting YAML makes subtle: implicit types, indicators, edge spaces, breaks, escapes.
 TRICKY = [

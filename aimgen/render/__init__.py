@@ -7,7 +7,8 @@ Overlay checks look across all services of an overlay (shared paths, shared cach
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 from ..diagnostics import Diagnostic
 from ..inputs import OverlayInputs
@@ -17,15 +18,25 @@ from .autoscaling import render_autoscaling
 from .caching import render_caches
 from .context import ServiceContext
 from .customprofile import render_custom_profile
-from .gateways import check_routes
+from .gateways import check_routes, route_group
 from .httproute import render_http_route
 from .inferenceservice import PodAdditions, render_inference_service
 from .part import Part, PartRenderer
 
-__all__ = ["OVERLAY_CHECKS", "OVERLAY_CHECK_KINDS", "PART_RENDERERS", "Part", "PartRenderer", "check_overlay",
-           "render_service_objects"]
+__all__ = ["OVERLAY_CHECKS", "PART_RENDERERS", "OverlayCheck", "Part", "PartRenderer", "check_groups", "check_overlay",
+           "render_service_objects", "run_check"]
 
-OverlayCheck = Callable[[list[Manifest], Inventory, OverlayInputs], list[Diagnostic]]
+
+@dataclass(frozen=True)
+class OverlayCheck:
+    """A check across the services of an overlay. It reads objects of `kinds` only (and the overlay's shared
+    inputs, never `inputs.services`), and objects interact only within a group (`group`): the build cache keeps
+    those objects for every service and an incremental build re-runs the check on the groups a change touches."""
+
+    kinds: frozenset[str]
+    group: Callable[[Manifest], Hashable]
+    run: Callable[[list[Manifest], Inventory, OverlayInputs], list[Diagnostic]]
+
 
 # Order matters only for readability of reports; output paths are independent of it.
 PART_RENDERERS: list[PartRenderer] = [render_http_route, render_autoscaling, render_custom_profile, render_caches]
@@ -46,13 +57,25 @@ def render_service_objects(ctx: ServiceContext) -> tuple[list[Manifest], list[Di
 
 
 # Checks across all services of an overlay, run once every service is rendered (subjects set by each check).
-# They read the overlay's shared inputs (never `inputs.services`) and its objects of OVERLAY_CHECK_KINDS only: the
-# build cache keeps those for every service, so an incremental build checks the objects of unchanged services too.
-OVERLAY_CHECKS: list[OverlayCheck] = [check_routes]
-OVERLAY_CHECK_KINDS = frozenset({"HTTPRoute"})
+OVERLAY_CHECKS: list[OverlayCheck] = [OverlayCheck(frozenset({"HTTPRoute"}), route_group, check_routes)]
+
+
+def check_groups(manifests: list[Manifest]) -> dict[tuple[int, Hashable], list[Manifest]]:
+    """The objects each check reads, by (check index, group), groups in order of first appearance."""
+    groups: dict[tuple[int, Hashable], list[Manifest]] = {}
+    for i, check in enumerate(OVERLAY_CHECKS):
+        for m in manifests:
+            if m.kind in check.kinds:
+                groups.setdefault((i, check.group(m)), []).append(m)
+    return groups
+
+
+def run_check(group: tuple[int, Hashable], members: list[Manifest], inventory: Inventory, inputs: OverlayInputs
+              ) -> list[Diagnostic]:
+    return OVERLAY_CHECKS[group[0]].run(members, inventory, inputs)
 
 
 def check_overlay(manifests: list[Manifest], inventory: Inventory, inputs: OverlayInputs) -> list[Diagnostic]:
-    """Every overlay check over the overlay's rendered objects (of the kinds the checks read)."""
-    checked = [m for m in manifests if m.kind in OVERLAY_CHECK_KINDS]
-    return [d for check in OVERLAY_CHECKS for d in check(checked, inventory, inputs)]
+    """Every overlay check over the overlay's rendered objects, group by group."""
+    return [d for group, members in check_groups(manifests).items() for d in run_check(group, members, inventory,
+                                                                                            inputs)]

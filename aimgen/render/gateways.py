@@ -34,6 +34,11 @@ def check_routes(manifests: list[Manifest], inventory: Inventory, inputs: Overla
     return out + path_conflicts(routes, inputs.name)
 
 
+def route_group(route: Manifest) -> tuple[tuple[str, str, str, str], str]:
+    """Routes interact only when they share a gateway and a path prefix (path_conflicts); admission is per route."""
+    return parent_key(route), route.obj["spec"]["rules"][0]["matches"][0]["path"]["value"]
+
+
 def default_gateway_location(inputs: OverlayInputs) -> SourceRef | None:
     """Where the overlay's settings.routing.defaultGatewayRef is written (the Overlay's wins)."""
     candidates: list[tuple[dict[str, Any], SourceRef]] = []

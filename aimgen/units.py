@@ -1,0 +1,260 @@
+"""Compiling units: the input files of an overlay, each to its services' objects, diagnostics and cache entry.
+
+The heavy half of an incremental build (pydantic, the renderers), run in the compiler process that
+incremental.py forks once it knows something must be compiled, and in the workers that process forks in turn:
+they inherit the parsed shared inputs (`UnitJob`, built once per overlay), never pickled. A unit is a file
+of AIMService documents; an overlay compiled whole (bases, patches, services among its shared documents)
+is compiled by slices of its services. Overlay checks are re-run only on the groups a change touches.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .build import CompiledService, OverlayContext, compile_service, overlay_context, sorted_services
+from .cache import (
+    Group,
+    Key,
+    Locations,
+    OutputEntry,
+    Read,
+    ServiceEntry,
+    UnitEntry,
+    digest,
+    read_input,
+)
+from .deployed import autoscaler_fact
+from .diagnostics import Diagnostic, SourceRef
+from .emit import emit, manifest_path
+from .inputs import OverlayInputs, duplicate_keys, load_overlay, parse_all
+from .load import Locator, load_files, parse_documents
+from .manifest import Manifest
+from .models.aim import AIMService
+from .render import check_groups, run_check
+from .resolve import resolve_service
+
+PARALLEL_MIN = 200  # services to compile below which forking workers costs more than it gains (without --jobs)
+BATCH = 25  # units (or services) per task sent to a worker
+
+
+def only_services(values: list[Any]) -> bool:
+    """Whether loaded documents can only define AIMServices (any other document is an error of its own file)."""
+    return not any(isinstance(v, dict) and v.get("kind") not in (None, "AIMService") for v in values)
+
+
+def locate_all(locator: Locator, diagnostics: Iterable[Diagnostic], into: Locations) -> None:
+    for d in diagnostics:
+        if isinstance(d.location, SourceRef):
+            into[d.location] = locator.locate(d.location)
+
+
+@dataclass(frozen=True)
+class UnitJob:
+    """Everything the units of one overlay compile against (inherited by forked workers, never pickled)."""
+
+    root: Path
+    overlay: str
+    context: OverlayContext | None  # None: no inventory (files are still loaded and checked)
+    deployed: Mapping[tuple[str, str], str]
+    services: tuple[tuple[AIMService, SourceRef], ...] = ()  # an overlay compiled whole: its services, sorted
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What a unit compiled to: its cache entry (None: the file holds other documents than AIMServices, so it is
+    shared) and the bytes of its files."""
+
+    rel: str
+    entry: UnitEntry | None
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+class RecordingLookup(Mapping[tuple[str, str], str]):
+    """The deployed autoscaler classes, noting every lookup (a compiled service depends on what it found)."""
+
+    def __init__(self, deployed: Mapping[tuple[str, str], str]):
+        self.deployed = deployed
+        self.reads: dict[tuple[str, str], str | None] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> str:
+        self.reads[key] = self.deployed.get(key)
+        return self.deployed[key]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.deployed)
+
+    def __len__(self) -> int:
+        return len(self.deployed)
+
+
+def compile_one(job: UnitJob, service: AIMService, source: SourceRef) -> tuple[ServiceEntry, dict[str, bytes]]:
+    """One service, emitted. When what it looked up in rendered/ differs from what its own InferenceService will
+    say once written, it is compiled again against the latter: if nothing changes, both are valid."""
+    assert job.context is not None
+    lookup = RecordingLookup(job.deployed)
+    resolution = resolve_service(service, source, job.context.catalog, job.context.inventory)
+    compiled = compile_service(job.context, service, source, lookup, resolution)
+    facts = {key: value for m in compiled.manifests if (fact := autoscaler_fact(m.obj)) for key, value in [fact]}
+    reads = tuple(lookup.reads.items())
+    alternative = None
+    if any(facts.get(key) != value for key, value in reads):
+        after = {**job.deployed, **facts}
+        for key in lookup.reads.keys() - facts.keys():
+            after.pop(key, None)
+        second = RecordingLookup(after)
+        again = compile_service(job.context, service, source, second, resolution)
+        if again == compiled and second.reads.keys() == lookup.reads.keys():
+            alternative = tuple(second.reads.items())
+    return emit_service(job.overlay, compiled, reads, alternative)
+
+
+def emit_service(overlay: str, compiled: CompiledService, reads: tuple[Read, ...],
+                 alternative: tuple[Read, ...] | None) -> tuple[ServiceEntry, dict[str, bytes]]:
+    files: dict[str, bytes] = {}
+    outputs: list[OutputEntry] = []
+    for m in compiled.manifests:
+        path = manifest_path(overlay, m)
+        data = emit(m)
+        fact = autoscaler_fact(m.obj)
+        outputs.append(OutputEntry(path, digest(data), m.kind, m.namespace, m.name, m.service, (fact,) if fact else ()))
+        files.setdefault(path, data)
+    checked = tuple((group, m) for group, members in check_groups(compiled.manifests).items() for m in members)
+    entry = ServiceEntry(compiled.report, tuple(compiled.diagnostics), tuple(outputs), checked, reads, alternative)
+    return entry, files
+
+
+def compile_unit(job: UnitJob, rel: str) -> Compiled:
+    """One input file of AIMServices: loaded, checked, every service compiled and emitted."""
+    path = job.root / rel
+    data, hashed = read_input(path)
+    docs, diags = load_files([path], job.root) if data is None else parse_documents(data, rel)
+    if not only_services([doc.value for doc in docs]):
+        return Compiled(rel, None)
+    parsed, parse_diags = parse_all(docs)
+    diags += parse_diags
+    services: list[ServiceEntry] = []
+    files: dict[str, bytes] = {}
+    if job.context is not None:
+        for service, source in parsed:
+            entry, emitted = compile_one(job, service, source)  # type: ignore[arg-type]
+            services.append(entry)
+            for out, written in emitted.items():
+                files.setdefault(out, written)
+    locations: Locations = {}
+    locate_all(Locator(job.root, {rel: data} if data is not None else None),
+               [*diags, *(d for s in services for d in s.diagnostics)], locations)
+    keys = tuple(((s.kind, s.metadata.namespace, s.metadata.name), src) for s, src in parsed)  # type: ignore[attr-defined]
+    return Compiled(rel, UnitEntry(hashed, keys, tuple(services), tuple(diags), locations), files)
+
+
+Slice = list[tuple[ServiceEntry, dict[str, bytes], Locations]]
+
+
+def compile_slice(job: UnitJob, start: int, stop: int) -> Slice:
+    """Services [start, stop) of an overlay compiled whole."""
+    out = []
+    locator = Locator(job.root)
+    for service, source in job.services[start:stop]:
+        entry, files = compile_one(job, service, source)
+        locations: Locations = {}
+        locate_all(locator, list(entry.diagnostics), locations)
+        out.append((entry, files, locations))
+    return out
+
+
+_JOBS: dict[str, UnitJob] = {}  # a worker's jobs, set once by the pool initializer from its explicit arguments
+
+
+def _adopt(jobs: dict[str, UnitJob]) -> None:
+    gc.disable()  # short-lived: no reference cycles worth collecting among many fresh objects
+    _JOBS.update(jobs)
+
+
+def _compile_units(overlay: str, rels: list[str]) -> list[Compiled]:
+    return [compile_unit(_JOBS[overlay], rel) for rel in rels]
+
+
+def _compile_slice(overlay: str, start: int, stop: int) -> Slice:
+    return compile_slice(_JOBS[overlay], start, stop)
+
+
+def run_jobs(jobs: dict[str, UnitJob], units: dict[str, list[str]], workers: int, forced: bool
+             ) -> tuple[dict[str, list[Compiled]], dict[str, Slice]]:
+    """Compile the given units (by overlay) and the services of the overlays compiled whole, on `workers` forked
+    processes when it pays (they inherit the jobs), in this process otherwise; in order either way."""
+    whole = {name: job for name, job in jobs.items() if job.services}
+    size = sum(len(rels) for rels in units.values()) + sum(len(job.services) for job in whole.values())
+    if workers <= 1 or not (forced or size >= PARALLEL_MIN) or "fork" not in multiprocessing.get_all_start_methods():
+        return ({name: [compile_unit(jobs[name], rel) for rel in rels] for name, rels in units.items()},
+                {name: compile_slice(job, 0, len(job.services)) for name, job in whole.items()})
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_adopt,
+                             initargs=(jobs,)) as pool:
+        unit_futures = {name: [pool.submit(_compile_units, name, rels[i:i + BATCH])
+                               for i in range(0, len(rels), BATCH)] for name, rels in units.items()}
+        slice_futures = {name: [pool.submit(_compile_slice, name, i, min(i + BATCH, len(job.services)))
+                                for i in range(0, len(job.services), BATCH)] for name, job in whole.items()}
+        return ({name: [c for f in fs for c in f.result()] for name, fs in unit_futures.items()},
+                {name: [s for f in fs for s in f.result()] for name, fs in slice_futures.items()})
+
+
+# --- the shared inputs, and the checks across units --------------------------------------------------------------
+
+
+@dataclass
+class Shared:
+    """An overlay's shared inputs, loaded: whether it must be compiled whole, and its diagnostics."""
+
+    inputs: OverlayInputs
+    context: OverlayContext | None
+    whole: bool
+    diagnostics: list[Diagnostic]
+    locations: Locations
+
+
+def load_shared(root: Path, name: str, catalog: list[Any], shared: list[Path] | None) -> Shared:
+    """The overlay's shared files (all its files when `shared` is None). An overlay with bases, patches or services
+    among its shared files is compiled whole: then all its files are loaded."""
+    inputs, diags = load_overlay(root, name, catalog, files=shared)
+    overlay = inputs.overlay
+    composed = overlay is not None and bool(overlay[0].spec.bases or overlay[0].spec.patches)
+    if shared is not None and (inputs.services or composed):
+        return load_shared(root, name, catalog, None)
+    locations: Locations = {}
+    locate_all(Locator(root), diags, locations)
+    return Shared(inputs, overlay_context(inputs), shared is None, diags, locations)
+
+
+def whole_job(root: Path, name: str, shared: Shared, deployed: Mapping[tuple[str, str], str]) -> UnitJob:
+    services = tuple(sorted_services(shared.inputs.services)) if shared.context else ()
+    return UnitJob(root, name, shared.context, deployed, services)
+
+
+def check_diagnostics(shared: Shared, groups: dict[Group, list[Manifest]]) -> dict[Group, tuple[Diagnostic, ...]]:
+    """The overlay checks on the given groups (those with diagnostics)."""
+    out: dict[Group, tuple[Diagnostic, ...]] = {}
+    if shared.context is None:
+        return out
+    for group, members in groups.items():
+        found = tuple(run_check(group, members, shared.context.inventory, shared.inputs))
+        if found:
+            out[group] = found
+    return out
+
+
+def duplicate_diagnostics(occurrences: dict[Key, list[SourceRef]]) -> dict[Key, tuple[Diagnostic, ...]]:
+    """duplicate_objects over the given keys (each with its occurrences in file order), those with any."""
+    out: dict[Key, tuple[Diagnostic, ...]] = {}
+    for key, sources in occurrences.items():
+        if len(sources) > 1:
+            out[key] = tuple(duplicate_keys([(key, s) for s in sources]))
+    return out
+
+
+__all__ = ["Compiled", "Shared", "UnitJob", "check_diagnostics", "compile_unit", "duplicate_diagnostics", "load_shared",
+           "run_jobs", "whole_job"]
