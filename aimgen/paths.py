@@ -114,9 +114,13 @@ def evaluate(expression: str, obj: dict[str, Any]) -> str:
 
 @functools.cache
 def _parser() -> Any:
-    from jsonpath_ng.ext.parser import ExtentedJsonPathParser  # building the parser costs ~30 ms: do it once
+    # Building the parser costs ~30 ms: do it once. jsonpath-ng 1.8 renamed the (misspelt) class.
+    from jsonpath_ng.ext import parser
 
-    return ExtentedJsonPathParser()
+    cls = getattr(parser, "ExtendedJsonPathParser", None)
+    if cls is None:  # jsonpath-ng < 1.8
+        cls = parser.ExtentedJsonPathParser
+    return cls()
 
 
 @functools.lru_cache(maxsize=1024)
