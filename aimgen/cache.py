@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 CACHE_DIR = ".aimgen-cache"
 INDEX = "index.pickle"
 DETAILS = "details.pickle"
+SHARED = "shared.pickle"  # an overlay's shared inputs, parsed (incremental.Compiler.shared_inputs)
 FORMAT = 2  # bump when the shape of the entries changes
 
 Read = tuple[tuple[str, str], str | None]  # a lookup of the deployed classes and what it found
@@ -168,7 +169,7 @@ class OverlayDetails:
     unit_diagnostics: dict[str, tuple[Diagnostic, ...]]  # of loading each unit file (those with any)
     service_diagnostics: dict[str, tuple[tuple[tuple[str, str], int, tuple[Diagnostic, ...]], ...]]  # by unit
     unit_locations: dict[str, Locations]
-    keys: dict[Key, tuple[tuple[str, SourceRef], ...]]  # unit and source of each service key
+    keys: dict[Key, tuple[tuple[str, int], ...]]  # unit and document defining each service key
     duplicates: dict[Key, tuple[Diagnostic, ...]]
     groups: dict[Group, tuple[str, ...]]  # overlay-check group -> units with objects in it
     checks: dict[Group, tuple[Diagnostic, ...]]  # diagnostics of the groups that have any
@@ -176,10 +177,14 @@ class OverlayDetails:
     reads: dict[tuple[str, str], tuple[str, ...]]  # deployed lookups -> units that made them
     isvc: dict[str, tuple[Fact, ...]]  # the files deployed_autoscaler_classes reads after the build, and their facts
     deployed: dict[tuple[str, str], str]  # the deployed classes after the build
-    counts: dict[str, tuple[int, int, tuple[str, ...]]]  # unit -> its services, objects and distinct files
+    counts: dict[str, tuple[int, int]]  # unit -> its services and objects
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+_UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError,
+               IndexError, KeyError)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -190,12 +195,29 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def load_keyed(path: Path, key: bytes) -> Any:
+    """What `store_keyed` stored under `key` at `path`, else None (absent, unreadable or another key)."""
+    found = load_keyed_any(path)
+    return found[1] if found is not None and found[0] == key else None
+
+
+def load_keyed_any(path: Path) -> tuple[bytes, Any] | None:
+    """(key, value) as `store_keyed` stored them, else None."""
+    try:
+        with path.open("rb") as fh:
+            found = pickle.load(fh)
+    except _UNREADABLE:
+        return None
+    return found if isinstance(found, tuple) and len(found) == 2 else None
+
+
+def store_keyed(path: Path, key: bytes, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, _dumps((key, value)))
+
+
 def _dumps(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-_UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError,
-               IndexError, KeyError)
 
 
 @dataclass
@@ -264,12 +286,12 @@ class BuildCache:
             folder = self.directory / overlay
             folder.mkdir(exist_ok=True)
             self._append(folder, detail, units.get(overlay, {}), overlay in fresh)
-            _atomic_write(folder / DETAILS, _dumps(detail))
+            atomic_write(folder / DETAILS, _dumps(detail))
             self._details[overlay] = detail
             for pack in folder.glob("*.pack"):
                 if pack.name != detail.pack:
                     pack.unlink(missing_ok=True)
-        _atomic_write(self.directory / INDEX, _dumps({"format": FORMAT, "code": self.code, "catalog": self.catalog,
+        atomic_write(self.directory / INDEX, _dumps({"format": FORMAT, "code": self.code, "catalog": self.catalog,
                                                       "summaries": self.summaries}))
 
     @staticmethod

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .cache import (
+    CACHE_DIR,
+    SHARED,
     BuildCache,
     Group,
     Key,
@@ -37,12 +39,15 @@ from .cache import (
     WiringEntry,
     code_key,
     digest,
+    load_keyed,
+    load_keyed_any,
     read_input,
     settle,
+    store_keyed,
 )
 from .deployed import DEPLOYED_FILES, Fact, file_facts
 from .diagnostics import EXIT_INPUT_ERROR, EXIT_OK, EXIT_OUT_OF_DATE, Diagnostic, Diagnostics, SourceRef, error
-from .emit import gitops_dir
+from .emit import GITOPS_DIR, gitops_dir
 from .manifest import Manifest
 from .output import Plan, Stat, apply_plan, plan_changes, scan_files, stat_of
 from .results import BuildOptions, BuildResult, CacheStats, OverlayResult, ServiceReport, select_overlays
@@ -151,6 +156,7 @@ class CompileRequest:
 
     name: str
     shared: tuple[str, ...] | None
+    key: bytes  # of the shared files: the compiler keeps them parsed under it
     units: tuple[str, ...]
     deployed: dict[tuple[str, str], str]
     wiring: bool
@@ -174,9 +180,11 @@ class Compiler:
     """The heavy half, run in a forked process (its imports overlap the parent's scan of rendered/) that serves
     the requests of one build, or in this process. It keeps the shared inputs it loaded between requests."""
 
-    def __init__(self, root: Any, options: BuildOptions, fork: bool):
+    def __init__(self, root: Any, options: BuildOptions, fork: bool, hint: str | None = None):
         self.root = root
         self.options = options
+        self.hint = hint  # an overlay known to have changed: its parsed shared inputs are read ahead
+        self.kept: dict[str, tuple[bytes, Shared]] = {}
         self.shared: dict[str, Shared] = {}
         self._catalog: Any = None
         self.process: Any = None
@@ -193,7 +201,7 @@ class Compiler:
     def _serve(self, conn: Connection) -> None:
         import traceback
 
-        from . import units  # noqa: F401 - the point: import while the parent scans rendered/
+        self.warm_up()
 
         while True:
             try:
@@ -207,6 +215,18 @@ class Compiler:
                 conn.send(("ok", getattr(self, method)(*args)))
             except BaseException:  # the parent owns the user-facing error handling
                 conn.send(("error", traceback.format_exc()))
+
+    def warm_up(self) -> None:
+        """What any compilation needs, done while the parent still scans: the compiler's modules, the emitter, the
+        AIMService schema (models build theirs on first use), and the hinted overlay's parsed shared inputs."""
+        from . import yamlout  # noqa: F401
+        from .models.aim import AIMService
+
+        AIMService.model_rebuild()
+        if self.hint is not None:
+            found = load_keyed_any(self.root / CACHE_DIR / self.hint / SHARED)
+            if found is not None:
+                self.kept[self.hint] = found
 
     def call(self, method: str, *args: Any) -> Any:
         if self.conn is None:
@@ -243,17 +263,16 @@ class Compiler:
         locate_all(Locator(self.root), diags, locations)
         return diags, locations
 
-    def compile(self, requests: list[CompileRequest], all_files: list[str]) -> list[Compiled]:
+    def compile(self, requests: list[CompileRequest]) -> list[Compiled]:
         """Load each overlay's shared inputs and compile its units (all processes); a file guessed to hold services
         only that holds other documents makes its overlay compile again, with that file shared."""
-        from .units import load_shared, run_jobs, whole_job
+        from .units import run_jobs, whole_job
 
         out: dict[str, Compiled] = {}
         pending = list(requests)
         while pending:
             for r in pending:
-                paths = None if r.shared is None else [self.root / rel for rel in r.shared]
-                self.shared[r.name] = load_shared(self.root, r.name, self.catalog()[0], paths)
+                self.shared[r.name] = self.shared_inputs(r.name, r.shared, r.key)
             jobs, units = {}, {}
             for r in pending:
                 s = self.shared[r.name]
@@ -281,9 +300,9 @@ class Compiler:
                 wrong = {c.rel for c in compiled.get(r.name, []) if c.entry is None}
                 if wrong:
                     shared = tuple(sorted({*(r.shared or ()), *wrong}))
-                    prefix = f"overlays/{r.name}/"
-                    retry.append(CompileRequest(r.name, shared, tuple(rel for rel in all_files if rel.startswith(
-                        prefix) and rel not in shared), r.deployed, r.wiring))
+                    others = tuple(f.rel for f in input_files(str(self.root), f"overlays/{r.name}")
+                                   if f.rel not in shared)
+                    retry.append(CompileRequest(r.name, shared, b"", others, r.deployed, r.wiring))
                     continue
                 for c in compiled.get(r.name, []):
                     assert c.entry is not None
@@ -306,11 +325,24 @@ class Compiler:
         locate_all(Locator(self.root), (d for ds in [*checks.values(), *duplicates.values()] for d in ds), locations)
         return checks, duplicates, locations
 
-    def load_shared(self, name: str, shared: tuple[str, ...] | None) -> None:
+    def shared_inputs(self, name: str, shared: tuple[str, ...] | None, key: bytes) -> Shared:
+        """The overlay's shared inputs, parsed: kept in the cache under the overlay's key (`key` empty: not
+        kept), so that compiling a changed unit parses neither the catalog nor the inventory again."""
         from .units import load_shared
 
+        kept = self.root / CACHE_DIR / name / SHARED
+        ahead = self.kept.pop(name, None)
+        found = (ahead[1] if ahead[0] == key else None) if ahead else load_keyed(kept, key) if key else None
+        if found is not None and key:
+            return found  # type: ignore[no-any-return]
         paths = None if shared is None else [self.root / rel for rel in shared]
-        self.shared[name] = load_shared(self.root, name, self.catalog()[0], paths)
+        loaded = load_shared(self.root, name, self.catalog()[0], paths)
+        if key and not loaded.whole:
+            store_keyed(kept, key, loaded)
+        return loaded
+
+    def load_shared(self, name: str, shared: tuple[str, ...] | None, key: bytes) -> None:
+        self.shared[name] = self.shared_inputs(name, shared, key)
 
     def wiring(self, shared: Shared) -> WiringEntry:
         from .gitops import gitops_files, origin_url
@@ -326,9 +358,9 @@ class Compiler:
         files, diags = gitops_files(self.root, [(shared.inputs.name, shared.inputs.settings.gitops)], *flags, origin)
         return WiringEntry(flags, files, tuple(diags), bool(asked), asked[0] if asked else None)
 
-    def overlay_wiring(self, name: str, shared: tuple[str, ...] | None) -> WiringEntry:
+    def overlay_wiring(self, name: str, shared: tuple[str, ...] | None, key: bytes) -> WiringEntry:
         if name not in self.shared:
-            self.load_shared(name, shared)
+            self.load_shared(name, shared, key)
         return self.wiring(self.shared[name])
 
 
@@ -397,6 +429,12 @@ def resolved(root: Any, diagnostics: list[Diagnostic], known: Locations) -> list
     return [locator.resolve(d) for d in diagnostics]
 
 
+def overlay_of(path: str) -> str:
+    """The overlay a rendered/-relative path belongs to (its own directory, or its wiring's)."""
+    first, _, rest = path.partition("/")
+    return rest.partition("/")[0] if first == GITOPS_DIR else first
+
+
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity.value == "error" for d in diagnostics)
 
@@ -413,7 +451,8 @@ class Build:
         self.catalog_key = signature(cache.code, [(f.rel, f.digest) for f in input_files(str(self.root), "catalog")])
         self._all: list[InputFile] | None = None
         self.present: dict[str, Stat] = {}  # every file under the built overlays' rendered/ directories
-        self.own: dict[str, dict[str, Stat]] = {}  # the same, by overlay, as scanned
+        self.own: dict[str, dict[str, Stat]] = {}  # the same, by overlay, in scan order (kept as files are written)
+        self.unordered: set[str] = set()  # overlays whose own files gained a path (no longer in scan order)
         self.read: dict[str, bytes] = {}
         self.compiler: Compiler | None = None
         self.catalog_changed = False
@@ -424,12 +463,12 @@ class Build:
             self._all = input_files(str(self.root), "overlays")
         return self._all
 
-    def start_compiler(self) -> Compiler:
+    def start_compiler(self, hint: str | None = None) -> Compiler:
         if self.compiler is None:
             import multiprocessing
 
             fork = self.options.jobs != 1 and "fork" in multiprocessing.get_all_start_methods()
-            self.compiler = Compiler(self.root, self.options, fork)
+            self.compiler = Compiler(self.root, self.options, fork, hint)
         return self.compiler
 
     def inputs_signature(self, state: OverlayState) -> bytes:
@@ -448,9 +487,7 @@ class Build:
         state.whole = state.summary.whole if state.summary else False
         state.inputs = self.inputs_signature(state)
         state.inputs_changed = state.summary is None or state.summary.inputs != state.inputs
-        if state.inputs_changed:
-            self.classify(state)
-        else:
+        if not state.inputs_changed:
             for f in state.files:
                 f.data = None
         return state
@@ -485,11 +522,6 @@ class Build:
             or summary.settled and summary.outputs == signature(own)  # type: ignore[union-attr]
             and self.cache.trusted(max((s[1] for s in own.values()), default=0)))
 
-    def own_files(self, state: OverlayState) -> dict[str, Stat]:
-        """The overlay's files under rendered/ as they are now (after this build's writes), in scan order."""
-        prefixes = (f"{state.name}/", f"{gitops_dir(state.name)}/")
-        return dict(sorted(((p, s) for p, s in self.present.items() if p.startswith(prefixes)),
-                           key=lambda item: path_order(item[0])))
 
     def choose_way(self, state: OverlayState) -> None:
         if not state.inputs_changed and state.outputs_ok:
@@ -555,13 +587,20 @@ class Build:
     # -- the build
 
     def run(self) -> BuildResult:
-        states = [self.plan(name) for name in self.names]
-        if any(s.inputs_changed for s in states):
+        cached = self.cache.catalog
+        if cached is None or cached[0] != self.catalog_key:
             self.start_compiler()
+        states = []
+        for name in self.names:  # the compiler starts on the first change: its imports overlap the scans
+            states.append(self.plan(name))
+            if states[-1].inputs_changed:
+                self.start_compiler(name)
         for name in self.names:
             self.own[name] = scan_files(self.rendered, [name, gitops_dir(name)])
             self.present.update(self.own[name])
         for state in states:
+            if state.inputs_changed:
+                self.classify(state)
             self.check_outputs(state)
             self.choose_way(state)
         try:
@@ -580,14 +619,15 @@ class Build:
                 continue
             short = state.way == "short" and state.details is not None
             deployed = state.details.deployed if short and state.details else self.deployed_on_disk(state)
-            requests.append(CompileRequest(state.name, state.shared_files, tuple(state.dirty), deployed,
+            requests.append(CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty), deployed,
                                            state.wiring is None))
         for state in states:
             if state.way == "summary" and state.wiring is None:
-                state.wiring = self.start_compiler().call("overlay_wiring", state.name, None)
+                self.classify(state)
+                state.wiring = self.start_compiler().call("overlay_wiring", state.name, state.shared_files, state.key)
         if requests:
             by_name = {s.name: s for s in states}
-            for compiled in self.start_compiler().call("compile", requests, [f.rel for f in self.all_overlay_files()]):
+            for compiled in self.start_compiler().call("compile", requests):
                 state = by_name[compiled.name]
                 state.compiled = compiled
                 state.wiring = state.wiring or compiled.wiring
@@ -623,9 +663,14 @@ class Build:
         if not options.check:
             apply_plan(self.rendered, plan)
             for path in plan.write:
-                self.present[path] = stat_of(os.stat(self.rendered / path))
+                self.present[path] = stat = stat_of(os.stat(self.rendered / path))
+                own = self.own[overlay_of(path)]
+                if path not in own:
+                    self.unordered.add(overlay_of(path))
+                own[path] = stat
             for path in plan.remove:
                 self.present.pop(path, None)
+                self.own[overlay_of(path)].pop(path, None)
         self.save(states, merged, settled=not options.check or plan.empty)
         code = EXIT_OUT_OF_DATE if options.check and not plan.empty else EXIT_OK
         return BuildResult(results, final, plan, code, options.check, stats)
@@ -688,12 +733,19 @@ class Build:
         for unit in new.values():
             for service in unit.services:
                 for out in service.outputs:
+                    if out.path in digests:
+                        if digests[out.path] != out.digest:
+                            return None  # two changed services collide
+                        continue
                     others = [r for r in details.produced.get(out.path, ()) if r not in gone]
-                    if out.path in digests or others or (out.path not in before and out.path in self.present):
-                        return None
-                    digests[out.path] = out.digest
-                    if before.get(out.path) != out.digest or out.path not in self.present:
+                    if others:  # an object unchanged services produce too (a shared cache claim, ...)
+                        if self.produced(state, others[0], out.path) != out.digest:
+                            return None
+                    elif out.path not in before and out.path in self.present:
+                        return None  # a file no service produced: foreign, or stale
+                    elif before.get(out.path) != out.digest or out.path not in self.present:
                         wanted[out.path] = compiled.fresh[out.path]
+                    digests[out.path] = out.digest
         remove = {p for p in before if p not in digests and all(r in gone for r in details.produced.get(p, ()))}
         detail = OverlayDetails(state.key, False, {f.rel: f.digest for f in state.files}, frozenset(state.shared),
                                 details.pack, dict(details.units), compiled.shared_diagnostics,
@@ -706,7 +758,7 @@ class Build:
             drop_unit(detail, rel, state.old.get(rel))
         for rel in [r for r in state.rels if r in new]:
             add_unit(detail, rel, new[rel])
-        touched = [*state.old.values(), *new.values()]
+        touched = [*(state.old[r] for r in gone if r in state.old), *new.values()]
         groups = {g for u in touched for s in u.services for g, _ in s.checked}
         keys = {k for u in touched for k, _ in u.keys}
         checks, duplicates, locations = self.cross_checks(state, new, (groups, keys), detail)
@@ -717,6 +769,13 @@ class Build:
         merged = self.assemble(state, detail)
         merged.wanted, merged.digests, merged.remove, merged.units = wanted, digests, remove, dict(new)
         return merged
+
+    def produced(self, state: OverlayState, rel: str, path: str) -> bytes | None:
+        """The digest of `path` as the cached unit `rel` produces it."""
+        assert state.details is not None
+        if rel not in state.old:
+            state.old.update(self.cache.units(state.name, state.details, [rel]))
+        return next((o.digest for s in state.old[rel].services for o in s.outputs if o.path == path), None)
 
     def cross_checks(self, state: OverlayState, units: dict[str, UnitEntry],
                      touched: tuple[set[Group], set[Key]] | None, detail: OverlayDetails
@@ -739,7 +798,8 @@ class Build:
                     if group in groups:
                         members.setdefault(group, []).append(((service.order, position.get(rel, 0), i, j), m))
         checked = {g: [m for _, m in sorted(ms, key=lambda x: x[0])] for g, ms in members.items()}
-        occurrences = {k: [source for _, source in sorted(detail.keys.get(k, ()), key=lambda o: position.get(o[0], 0))]
+        occurrences = {k: [SourceRef(rel, doc) for rel, doc in sorted(detail.keys.get(k, ()),
+                                                                     key=lambda o: (position.get(o[0], 0), o[1]))]
                        for k in keys}
         result: tuple[dict[Group, tuple[Diagnostic, ...]], dict[Key, tuple[Diagnostic, ...]], Locations] = \
             self.start_compiler().call("checks", state.name, checked, occurrences)
@@ -758,7 +818,7 @@ class Build:
                                             locs.items()}}
         services = sum(c[0] for c in detail.counts.values())
         objects = sum(c[1] for c in detail.counts.values())
-        files = len({p for c in detail.counts.values() for p in c[2]})
+        files = len(detail.produced)
         assert state.wiring is not None
         summary = OverlaySummary(b"", state.whole, b"", False, len(detail.counts), services, objects, files,
                                  tuple(diagnostics), locations, state.wiring)
@@ -778,10 +838,10 @@ class Build:
         for state, m in zip(states, merged, strict=True):
             assert state.wiring is not None
             wiring = state.wiring.files
-            if state.way == "summary":
+            if state.way == "summary" and state.summary is not None and state.wiring == state.summary.wiring:
                 unchanged += m.summary.files + len(wiring)
                 continue
-            if state.way == "short":
+            if state.way != "long":  # the overlay's own files as left (summary) or their delta (short); its wiring
                 for path, data in m.wanted.items():
                     assert data is not None
                     write[path] = data
@@ -791,7 +851,7 @@ class Build:
                 unchanged += m.summary.files - len(m.wanted)
                 wanted: dict[str, bytes | None] = dict(wiring)
                 sums = {p: digest(d) for p, d in wiring.items()}
-                present = [p for p in self.present if p.startswith(gitops_dir(state.name) + "/")]
+                present = [p for p in self.own[state.name] if p.startswith(gitops_dir(state.name) + "/")]
             else:
                 wanted = {**m.wanted, **wiring}
                 sums = {**m.digests, **{p: digest(d) for p, d in wiring.items()}}
@@ -811,7 +871,9 @@ class Build:
         nothing when nothing changed."""
         newest, before = 0, dict(self.cache.summaries)
         for state, m in zip(states, merged, strict=True):
-            own = self.own[state.name] if state.way == "summary" else self.own_files(state)
+            own = self.own[state.name]
+            if state.name in self.unordered:
+                own = dict(sorted(own.items(), key=lambda item: path_order(item[0])))
             newest = max([newest, *(s[1] for s in own.values())])
             holds = settled and (m.summary.settled if m.details is None else self.lookups_hold(state, m))
             self.cache.summaries[state.name] = replace(m.summary, inputs=self.inputs_signature(state),
@@ -831,19 +893,27 @@ class Build:
         prefix = f"{state.name}/"
         units = {**state.units, **m.units}
         known = {o.path[len(prefix):]: o.facts for u in units.values() for s in u.services for o in s.outputs}
-        present = {p[len(prefix):] for p in self.present if p.startswith(prefix) and deployed_file(p[len(prefix):])}
         if state.way == "short":  # the files as the last build left them, but those this build wrote or removed
-            isvc = {p: f for p, f in detail.isvc.items() if p in present and prefix + p not in m.wanted}
-            isvc.update({p: known[p] for p in present if p not in isvc})
-        else:
-            isvc = {p: known[p] if p in known else self.facts_on_disk(prefix + p) for p in present}
-        after = deployed_classes(isvc.items())
-        if state.way == "short":
+            touched = {p[len(prefix):] for p in (*m.wanted, *m.remove) if p.startswith(prefix)}
+            touched = {p for p in touched if deployed_file(p)}
+            before = {p: detail.isvc.get(p) for p in touched}
+            for p in touched:
+                if prefix + p in self.present:
+                    detail.isvc[p] = known[p] if p in known else self.facts_on_disk(prefix + p)
+                else:
+                    detail.isvc.pop(p, None)
+            same = all(before[p] == detail.isvc.get(p) for p in touched)
+            after = detail.deployed if same else deployed_classes(detail.isvc.items())
             changed = {k for k in detail.deployed.keys() | after.keys() if detail.deployed.get(k) != after.get(k)}
             extra = {r for k in changed for r in detail.reads.get(k, ())} - set(units)
             assert state.details is not None
             units.update(self.cache.units(state.name, state.details, extra))
-        detail.isvc, detail.deployed = isvc, after
+        else:
+            present = [p[len(prefix):] for p in self.own[state.name] if p.startswith(prefix)]
+            detail.isvc = {p: known[p] if p in known else self.facts_on_disk(prefix + p) for p in present
+                           if deployed_file(p)}
+            after = deployed_classes(detail.isvc.items())
+        detail.deployed = after
         return all(s.valid_for(after) for u in units.values() for s in u.services)
 
 
@@ -880,7 +950,7 @@ def add_unit(detail: OverlayDetails, rel: str, unit: UnitEntry) -> None:
     if unit.locations:
         detail.unit_locations[rel] = unit.locations
     for key, source in unit.keys:
-        detail.keys[key] = (*detail.keys.get(key, ()), (rel, source))
+        detail.keys[key] = (*detail.keys.get(key, ()), (rel, source.doc))
     paths: set[str] = set()
     for service in unit.services:
         for group in dict.fromkeys(g for g, _ in service.checked):
@@ -892,7 +962,7 @@ def add_unit(detail: OverlayDetails, rel: str, unit: UnitEntry) -> None:
         paths.update(o.path for o in service.outputs)
     for path in paths:
         detail.produced[path] = (*detail.produced.get(path, ()), rel)
-    detail.counts[rel] = (len(unit.services), sum(len(s.outputs) for s in unit.services), tuple(sorted(paths)))
+    detail.counts[rel] = (len(unit.services), sum(len(s.outputs) for s in unit.services))
 
 
 def drop_unit(detail: OverlayDetails, rel: str, unit: UnitEntry | None) -> None:

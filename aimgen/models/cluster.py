@@ -107,7 +107,7 @@ class RouteNamespaces(Strict):
     from_: Literal["All", "Same", "Selector"] = Field("Same", alias="from")
     selector: NamespaceSelector | None = None
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True)
 
 
 class AllowedRoutes(Strict):
@@ -150,7 +150,7 @@ class ClusterInventory(Strict):
 class _Exported(BaseModel):
     """Exported objects carry many server fields; only those aimgen reads are typed."""
 
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True, defer_build=True)
 
 
 class NodeMeta(_Exported):

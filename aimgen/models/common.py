@@ -20,7 +20,8 @@ ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 class Strict(BaseModel):
     """Base of every input model: unknown fields and type coercion are errors."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: each schema is built when first used, so a build compiling one service builds the few it needs
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 def _dns_label(value: str) -> str:
