@@ -39,6 +39,17 @@ def _kubernetes_version_option(func: Any) -> Any:
     )(func)
 
 
+def _schema_source_options(func: Any) -> Any:
+    """Where CRD schemas come from: a pre-generated dir, or CRDs converted on the fly (cached)."""
+    func = _kubernetes_version_option(func)
+    func = click.option("--crds", "crds", multiple=True, envvar="AIMGEN_CRDS",
+                        type=click.Path(exists=True, path_type=Path),
+                        help="CRD file or directory, converted on the fly and cached in .aimgen-cache/ "
+                             "(repeatable; default: $AIMGEN_CRDS, a path list).")(func)
+    return click.option("--schemas", "schema_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                        help="A schema directory written by `aimgen schemas`.")(func)
+
+
 def emit_diagnostics(diagnostics: list[Diagnostic], fmt: str = "text") -> None:
     """Print diagnostics to stderr (text) or as a JSON list (json)."""
     if fmt == "json":
@@ -79,14 +90,24 @@ def cli(ctx: click.Context, debug: bool) -> None:
               "(or set settings.gitops.argocd.enabled). Give it to --check too.")
 @click.option("--flux", is_flag=True, help="Also write a Flux Kustomization per overlay to rendered/_gitops/ "
               "(or set settings.gitops.flux.enabled). Give it to --check too.")
+@click.option("--validate", "validate_output", is_flag=True,
+              help="Validate the whole output against the CRD schemas and API-server rules before writing "
+                   "(schemas from --schemas, --crds or $AIMGEN_CRDS).")
+@_schema_source_options
 def build(root: Path, overlays: tuple[str, ...], check: bool, strict: bool, fmt: str, jobs: int | None,
-          argocd: bool, flux: bool) -> None:
+          argocd: bool, flux: bool, validate_output: bool, schema_dir: Path | None, crds: tuple[Path, ...],
+          kubernetes_version: str | None) -> None:
     """Build every overlay (or the named ones) into rendered/."""
     from .incremental import run_build  # light: a build with nothing to compile never imports the compiler
     from .results import BuildOptions
 
+    validator = None
+    if validate_output:
+        from .validate.commands import output_validator
+
+        validator = output_validator(root, schema_dir, crds, kubernetes_version)
     result = run_build(BuildOptions(root=root, overlays=overlays, check=check, strict=strict, jobs=jobs,
-                                    argocd=argocd, flux=flux))
+                                    argocd=argocd, flux=flux, validate=validator))
     if fmt == "json":
         click.echo(result.report_json())
     else:
@@ -209,13 +230,7 @@ def schemas(crds: tuple[Path, ...], out: Path, kubernetes_version: str | None) -
 
 @cli.command()
 @_root_option
-@click.option("--schemas", "schema_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A schema directory written by `aimgen schemas`.")
-@click.option("--crds", "crds", multiple=True, envvar="AIMGEN_CRDS",
-              type=click.Path(exists=True, path_type=Path),
-              help="CRD file or directory, converted on the fly and cached in .aimgen-cache/ (repeatable; "
-                   "default: $AIMGEN_CRDS, a path list).")
-@_kubernetes_version_option
+@_schema_source_options
 @_format_option
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def validate(root: Path, schema_dir: Path | None, crds: tuple[Path, ...], kubernetes_version: str | None,

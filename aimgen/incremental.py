@@ -660,6 +660,10 @@ class Build:
             self.save(states, merged, settled=False)
             return BuildResult(results, final + collisions, None, EXIT_INPUT_ERROR, options.check, stats)
         plan = self.plan_files(states, merged)
+        if options.validate is not None:
+            invalid = options.validate(self.output_files(plan))
+            if has_errors(invalid):
+                return BuildResult(results, final + invalid, None, EXIT_INPUT_ERROR, options.check, stats)
         if not options.check:
             apply_plan(self.rendered, plan)
             for path in plan.write:
@@ -674,6 +678,18 @@ class Build:
         self.save(states, merged, settled=not options.check or plan.empty)
         code = EXIT_OUT_OF_DATE if options.check and not plan.empty else EXIT_OK
         return BuildResult(results, final, plan, code, options.check, stats)
+
+    def output_files(self, plan: Plan) -> dict[str, bytes]:
+        """The complete output once `plan` is applied: its new bytes, and every other owned file from disk."""
+        files = dict(plan.write)
+        removed = set(plan.remove)
+        for own in self.own.values():
+            for path in own:
+                if path not in files and path not in removed:
+                    data = read_input(self.rendered / path)[0]
+                    if data is not None:
+                        files[path] = data
+        return files
 
     # -- merging an overlay
 

@@ -7,6 +7,7 @@ cache (aimgen/cache.py) with these types alone.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,8 @@ class BuildOptions:
     jobs: int | None = None  # worker processes; None: every CPU when the build is large enough to gain from it
     argocd: bool = False  # an Argo CD Application per overlay (gitops.py), whatever the settings say
     flux: bool = False  # a Flux Kustomization per overlay
+    # --validate: checks the complete output ({rendered-relative path: bytes}) before anything is written
+    validate: Callable[[dict[str, bytes]], list[Diagnostic]] | None = None
 
 
 @dataclass

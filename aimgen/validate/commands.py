@@ -3,14 +3,14 @@ a summary, an exit code."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..diagnostics import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, Diagnostic, Diagnostics, error
-from ..load import Locator
+from ..load import Document, Locator, parse_documents
 from .core import kubernetes_version as resolve_version
-from .run import open_schemas, validate_paths
+from .run import open_schemas, validate_documents, validate_paths
 from .schemas import write_schemas
 
 
@@ -65,3 +65,25 @@ def run_validate(
         f"{report.invalid} invalid, {len(found.items)} error(s)"
     )
     return Outcome(found.sorted(), summary, EXIT_INPUT_ERROR if found.has_errors else EXIT_OK)
+
+
+def output_validator(
+    root: Path, schemas: Path | None, crds: Sequence[Path], kubernetes_version: str | None
+) -> Callable[[dict[str, bytes]], list[Diagnostic]]:
+    """`aimgen build --validate`: a check of the whole output ({rendered-relative path: bytes}) that runs
+    before anything is written; diagnostics point into rendered/<path> at the offending field."""
+    store, _ = open_schemas(schemas, crds, root, kubernetes_version)
+
+    def validate(files: dict[str, bytes]) -> list[Diagnostic]:
+        texts = {f"rendered/{path}": data for path, data in sorted(files.items())}
+        documents: list[Document] = []
+        diags: list[Diagnostic] = []
+        for rel, data in texts.items():
+            docs, syntax = parse_documents(data, rel)
+            documents += docs
+            diags += syntax
+        diags += validate_documents(documents, store).diagnostics
+        locator = Locator(root, dict(texts))
+        return [locator.resolve(d) for d in diags]
+
+    return validate
