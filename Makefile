@@ -33,7 +33,7 @@ kubeconform: setup
 	AIMGEN=$(BIN)/aimgen KUBECONFORM_VERSION=$(KUBECONFORM_VERSION) scripts/kubeconform.sh $(KUBECONFORM_PATHS)
 
 lint: setup
-	$(BIN)/ruff check aimgen tests
+	$(BIN)/ruff check aimgen tests bench
 	$(BIN)/mypy aimgen
 
 clean:
