@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,9 +98,13 @@ class ServiceEntry:
     report: ServiceReport
     diagnostics: tuple[Diagnostic, ...]
     outputs: tuple[OutputEntry, ...]
-    checked: tuple[tuple[Group, Manifest], ...]
+    checked: tuple[tuple[Group, Manifest], ...]  # empty in a light entry (what the build process holds)
     reads: tuple[Read, ...] = ()
     alternative: tuple[Read, ...] | None = None
+    groups: tuple[Group, ...] = ()  # of `checked`
+
+    def light(self) -> ServiceEntry:
+        return replace(self, checked=())
 
     def valid_for(self, deployed: Mapping[tuple[str, str], str]) -> bool:
         """Whether its lookups would find what they found (or their alternative) in `deployed` now."""
@@ -122,6 +126,10 @@ class UnitEntry:
     services: tuple[ServiceEntry, ...]
     diagnostics: tuple[Diagnostic, ...]  # of loading and parsing the file
     locations: Locations
+
+    def light(self) -> UnitEntry:
+        """Without the objects the overlay checks read (the compiler keeps those; the pack has them)."""
+        return replace(self, services=tuple(s.light() for s in self.services))
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,16 @@ class OverlayDetails:
 
 _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError,
                IndexError, KeyError)
+
+
+def read_blobs(pack: Path, spans: dict[str, tuple[int, int]]) -> dict[str, bytes]:
+    """Entries of a pack, by (offset, length)."""
+    out: dict[str, bytes] = {}
+    with pack.open("rb") as fh:
+        for rel, (offset, length) in sorted(spans.items(), key=lambda item: item[1]):
+            fh.seek(offset)
+            out[rel] = fh.read(length)
+    return out
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -262,22 +280,22 @@ class BuildCache:
 
     def units(self, overlay: str, details: OverlayDetails, rels: Iterable[str]) -> dict[str, UnitEntry]:
         """Unit entries read from the overlay's pack by offset."""
-        wanted = sorted((details.units[rel], rel) for rel in rels if rel in details.units)
-        out: dict[str, UnitEntry] = {}
-        with (self.directory / overlay / details.pack).open("rb") as fh:
-            for (offset, length), rel in wanted:
-                fh.seek(offset)
-                out[rel] = pickle.loads(fh.read(length))
-        return out
+        return {rel: pickle.loads(blob) for rel, blob in self.blobs(overlay, details, rels).items()}
+
+    def blobs(self, overlay: str, details: OverlayDetails, rels: Iterable[str]) -> dict[str, bytes]:
+        """Unit entries as stored (pickled) in the overlay's pack."""
+        return read_blobs(self.directory / overlay / details.pack, {rel: details.units[rel] for rel in rels
+                                                                     if rel in details.units})
 
     def trusted(self, newest_ns: int) -> bool:
         """Whether rendered files last modified at `newest_ns` can be trusted by their stats."""
         return newest_ns < self.written_ns
 
-    def save(self, details: dict[str, OverlayDetails], units: dict[str, dict[str, UnitEntry]],
+    def save(self, details: dict[str, OverlayDetails], units: dict[str, dict[str, bytes]],
              fresh: set[str]) -> None:
         """Append new units to the overlays' packs (a new pack for overlays in `fresh`), then write the details and
-        the index, each atomically. The caller waits for the clock to pass the files it wrote before (cache.settle)."""
+        the index, each atomically (units: pickled UnitEntry by file). The caller waits for the clock to pass the
+        files it wrote before (cache.settle)."""
         self.directory.mkdir(exist_ok=True)
         ignore = self.directory / ".gitignore"
         if not ignore.exists():
@@ -295,10 +313,9 @@ class BuildCache:
                                                       "summaries": self.summaries}))
 
     @staticmethod
-    def _append(folder: Path, detail: OverlayDetails, units: dict[str, UnitEntry], fresh: bool) -> None:
+    def _append(folder: Path, detail: OverlayDetails, blobs: dict[str, bytes], fresh: bool) -> None:
         if fresh:
             detail.pack, detail.units = f"{time.time_ns():x}.pack", {}
-        blobs = {rel: _dumps(unit) for rel, unit in units.items()}
         with (folder / detail.pack).open("ab") as fh:
             offset = fh.tell()
             fh.write(b"".join(blobs.values()))

@@ -20,9 +20,13 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import pickle
 import re
+import shutil
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cache import (
@@ -41,6 +45,7 @@ from .cache import (
     digest,
     load_keyed,
     load_keyed_any,
+    read_blobs,
     read_input,
     settle,
     store_keyed,
@@ -160,6 +165,7 @@ class CompileRequest:
     units: tuple[str, ...]
     deployed: dict[tuple[str, str], str]
     wiring: bool
+    stage: Path | None  # where the files compiled are written (None: --check)
 
 
 @dataclass
@@ -169,8 +175,9 @@ class Compiled:
     name: str
     whole: bool
     shared: tuple[str, ...]  # the shared files, as finally classified
-    units: dict[str, UnitEntry]
-    fresh: dict[str, bytes]  # the bytes of the files compiled
+    units: dict[str, UnitEntry]  # light: the compiler keeps the objects the overlay checks read
+    blobs: dict[str, bytes]  # the full entries, pickled (as stored in the pack)
+    fresh: set[str]  # the files compiled (written to the stage, named by digest, unless --check)
     shared_diagnostics: tuple[Diagnostic, ...]
     locations: Locations
     wiring: WiringEntry | None
@@ -186,6 +193,7 @@ class Compiler:
         self.hint = hint  # an overlay known to have changed: its parsed shared inputs are read ahead
         self.kept: dict[str, tuple[bytes, Shared]] = {}
         self.shared: dict[str, Shared] = {}
+        self.full: dict[str, dict[str, UnitEntry]] = {}  # the units compiled, with the objects the checks read
         self._catalog: Any = None
         self.process: Any = None
         self.conn: Connection | None = None
@@ -277,7 +285,7 @@ class Compiler:
             for r in pending:
                 s = self.shared[r.name]
                 if s.whole or r.units:
-                    job = whole_job(self.root, r.name, s, r.deployed)
+                    job = whole_job(self.root, r.name, s, r.deployed, r.stage)
                     jobs[r.name] = job if s.whole else replace(job, services=())
                 if not s.whole and r.units:
                     units[r.name] = list(r.units)
@@ -286,15 +294,15 @@ class Compiler:
             retry = []
             for r in pending:
                 s = self.shared[r.name]
-                result = Compiled(r.name, s.whole, () if s.whole else tuple(r.shared or ()), {}, {},
+                result = Compiled(r.name, s.whole, () if s.whole else tuple(r.shared or ()), {}, {}, set(),
                                   tuple(s.diagnostics), s.locations, self.wiring(s) if r.wiring else None)
                 if s.whole:
                     locations: Locations = {}
                     for _, files, located in slices.get(r.name, []):
-                        result.fresh = files | result.fresh
+                        result.fresh |= files
                         locations.update(located)
-                    result.units = {WHOLE: UnitEntry(b"", (), tuple(e for e, _, _ in slices.get(r.name, [])), (),
-                                                     locations)}
+                    self.adopt(result, WHOLE, UnitEntry(b"", (), tuple(e for e, _, _ in slices.get(r.name, [])), (),
+                                                        locations))
                     out[r.name] = result
                     continue
                 wrong = {c.rel for c in compiled.get(r.name, []) if c.entry is None}
@@ -302,24 +310,43 @@ class Compiler:
                     shared = tuple(sorted({*(r.shared or ()), *wrong}))
                     others = tuple(f.rel for f in input_files(str(self.root), f"overlays/{r.name}")
                                    if f.rel not in shared)
-                    retry.append(CompileRequest(r.name, shared, b"", others, r.deployed, r.wiring))
+                    retry.append(CompileRequest(r.name, shared, b"", others, r.deployed, r.wiring, r.stage))
                     continue
                 for c in compiled.get(r.name, []):
                     assert c.entry is not None
-                    result.units[c.rel] = c.entry
-                    result.fresh = c.files | result.fresh
+                    self.adopt(result, c.rel, c.entry)
+                    result.fresh |= c.files
                 out[r.name] = result
             pending = retry
         return [out[r.name] for r in requests]
 
-    def checks(self, name: str, groups: dict[Group, list[Manifest]], occurrences: dict[Key, list[SourceRef]]
+    def adopt(self, result: Compiled, rel: str, entry: UnitEntry) -> None:
+        self.full.setdefault(result.name, {})[rel] = entry
+        result.units[rel] = entry.light()
+        result.blobs[rel] = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def checks(self, name: str, groups: set[Group] | None, cached: dict[str, tuple[int, int]], pack: str,
+               positions: dict[str, int], occurrences: dict[Key, list[SourceRef]]
                ) -> tuple[dict[Group, tuple[Diagnostic, ...]], dict[Key, tuple[Diagnostic, ...]], Locations]:
-        """The overlay checks on the given groups and the duplicate check on the given keys (those with any)."""
+        """The overlay checks on the given groups (None: all) over the units compiled and the `cached` ones (read
+        from the pack), objects in compile_overlay's order; the duplicate check on the given keys."""
         from .load import Locator
         from .units import check_diagnostics, duplicate_diagnostics, locate_all
 
+        units = dict(self.full.get(name, {}))
+        spans = {rel: span for rel, span in cached.items() if rel not in units}
+        if spans:
+            units.update({rel: pickle.loads(blob) for rel, blob in
+                          read_blobs(self.root / CACHE_DIR / name / pack, spans).items()})
+        members: dict[Group, list[tuple[Any, Manifest]]] = {}
+        for rel, unit in units.items():
+            for i, service in enumerate(unit.services):
+                for j, (group, m) in enumerate(service.checked):
+                    if groups is None or group in groups:
+                        members.setdefault(group, []).append(((service.order, positions.get(rel, 0), i, j), m))
+        ordered = {g: [m for _, m in sorted(ms, key=lambda x: x[0])] for g, ms in members.items()}
         shared = self.shared[name]
-        checks = check_diagnostics(shared, groups)
+        checks = check_diagnostics(shared, ordered)
         duplicates = {} if shared.whole else duplicate_diagnostics(occurrences)
         locations: Locations = {}
         locate_all(Locator(self.root), (d for ds in [*checks.values(), *duplicates.values()] for d in ds), locations)
@@ -410,9 +437,10 @@ class Merged:
     result: OverlayResult
     summary: OverlaySummary
     details: OverlayDetails | None = None  # None: answered from the summary (nothing to store)
-    units: dict[str, UnitEntry] = field(default_factory=dict)  # to append to the pack
+    units: dict[str, UnitEntry] = field(default_factory=dict)  # the units compiled (light)
+    blobs: dict[str, bytes] = field(default_factory=dict)  # to append to the pack (all of them, fresh_pack)
     fresh_pack: bool = False
-    wanted: dict[str, bytes | None] = field(default_factory=dict)  # long: every file; short: those to write
+    wanted: dict[str, bytes | Path | None] = field(default_factory=dict)  # long: every file; short: those to write
     digests: dict[str, bytes] = field(default_factory=dict)
     remove: set[str] = field(default_factory=set)  # short: files no longer produced
     collisions: list[Diagnostic] = field(default_factory=list)
@@ -427,6 +455,18 @@ def resolved(root: Any, diagnostics: list[Diagnostic], known: Locations) -> list
 
     locator = Locator(root, known=known)
     return [locator.resolve(d) for d in diagnostics]
+
+
+def remove_stale_stages(directory: Path) -> None:
+    """Stages left by builds that did not finish (their process is gone)."""
+    for stage in directory.glob("stage-*"):
+        pid = int(stage.name.split("-")[1]) if stage.name.split("-")[1].isdigit() else 0
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(stage, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def overlay_of(path: str) -> str:
@@ -456,6 +496,12 @@ class Build:
         self.read: dict[str, bytes] = {}
         self.compiler: Compiler | None = None
         self.catalog_changed = False
+        # the files compiled are written here by the workers (named by digest), then moved into rendered/
+        staging = not options.check or options.validate is not None  # --validate reads the files compiled
+        self.stage = cache.directory / f"stage-{os.getpid()}-{time.time_ns():x}" if staging else None
+
+    def staged(self, hashed: bytes) -> Path:
+        return Path(f"{self.stage or self.cache.directory / 'stage'}/{hashed.hex()}")
 
     def all_overlay_files(self) -> list[InputFile]:
         """Every file under overlays/: what an overlay compiled whole may read."""
@@ -604,11 +650,16 @@ class Build:
             self.check_outputs(state)
             self.choose_way(state)
         try:
+            if self.stage is not None:
+                remove_stale_stages(self.cache.directory)
+                self.stage.mkdir(parents=True)
             catalog = self.compile(states)
             return self.finish(states, catalog, [self.merge(s) for s in states])
         finally:
             if self.compiler is not None:
                 self.compiler.close()
+            if self.stage is not None:
+                shutil.rmtree(self.stage, ignore_errors=True)
 
     def compile(self, states: list[OverlayState]) -> tuple[tuple[Diagnostic, ...], Locations]:
         """Compile what changed, and the wiring that is not cached; the catalog's diagnostics."""
@@ -620,7 +671,7 @@ class Build:
             short = state.way == "short" and state.details is not None
             deployed = state.details.deployed if short and state.details else self.deployed_on_disk(state)
             requests.append(CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty), deployed,
-                                           state.wiring is None))
+                                           state.wiring is None, self.stage))
         for state in states:
             if state.way == "summary" and state.wiring is None:
                 self.classify(state)
@@ -681,7 +732,7 @@ class Build:
 
     def output_files(self, plan: Plan) -> dict[str, bytes]:
         """The complete output once `plan` is applied: its new bytes, and every other owned file from disk."""
-        files = dict(plan.write)
+        files = {path: data if isinstance(data, bytes) else data.read_bytes() for path, data in plan.write.items()}
         removed = set(plan.remove)
         for own in self.own.values():
             for path in own:
@@ -731,8 +782,10 @@ class Build:
         detail.checks, detail.duplicates = checks, duplicates
         detail.locations.update(locations)
         merged = self.assemble(state, detail)
-        merged.wanted, merged.digests, merged.collisions = wanted_files(ordered, compiled.fresh)
-        merged.units, merged.fresh_pack = dict(ordered), True
+        merged.wanted, merged.digests, merged.collisions = wanted_files(ordered, compiled.fresh, self.staged)
+        merged.units, merged.fresh_pack = dict(compiled.units), True
+        merged.blobs = {**(self.cache.blobs(state.name, state.details, state.units) if state.details else {}),
+                        **compiled.blobs}
         return merged
 
     def merge_short(self, state: OverlayState, compiled: Compiled) -> Merged | None:
@@ -744,7 +797,7 @@ class Build:
         new = compiled.units
         gone = set(state.dirty) | set(state.removed)
         before = {o.path: o.digest for u in state.old.values() for s in u.services for o in s.outputs}
-        wanted: dict[str, bytes | None] = {}
+        wanted: dict[str, bytes | Path | None] = {}
         digests: dict[str, bytes] = {}
         for unit in new.values():
             for service in unit.services:
@@ -760,7 +813,7 @@ class Build:
                     elif out.path not in before and out.path in self.present:
                         return None  # a file no service produced: foreign, or stale
                     elif before.get(out.path) != out.digest or out.path not in self.present:
-                        wanted[out.path] = compiled.fresh[out.path]
+                        wanted[out.path] = self.staged(out.digest)
                     digests[out.path] = out.digest
         remove = {p for p in before if p not in digests and all(r in gone for r in details.produced.get(p, ()))}
         detail = OverlayDetails(state.key, False, {f.rel: f.digest for f in state.files}, frozenset(state.shared),
@@ -775,7 +828,7 @@ class Build:
         for rel in [r for r in state.rels if r in new]:
             add_unit(detail, rel, new[rel])
         touched = [*(state.old[r] for r in gone if r in state.old), *new.values()]
-        groups = {g for u in touched for s in u.services for g, _ in s.checked}
+        groups = {g for u in touched for s in u.services for g in s.groups}
         keys = {k for u in touched for k, _ in u.keys}
         checks, duplicates, locations = self.cross_checks(state, new, (groups, keys), detail)
         detail.checks = {g: d for g, d in detail.checks.items() if g not in groups} | checks
@@ -784,6 +837,7 @@ class Build:
         detail.locations.update(locations)
         merged = self.assemble(state, detail)
         merged.wanted, merged.digests, merged.remove, merged.units = wanted, digests, remove, dict(new)
+        merged.blobs = compiled.blobs
         return merged
 
     def produced(self, state: OverlayState, rel: str, path: str) -> bytes | None:
@@ -797,28 +851,23 @@ class Build:
                      touched: tuple[set[Group], set[Key]] | None, detail: OverlayDetails
                      ) -> tuple[dict[Group, tuple[Diagnostic, ...]], dict[Key, tuple[Diagnostic, ...]], Locations]:
         """The overlay checks and duplicate checks: on every group and key (the long way, `touched` None), or on
-        those a change touched, with the cached units they need read from the pack (the short way)."""
+        those a change touched (the short way); run by the compiler, which reads the cached units they need."""
         position = {rel: i for i, rel in enumerate([WHOLE, *state.rels])}
+        previous = state.details
         if touched is None:
-            groups = {g for u in units.values() for s in u.services for g, _ in s.checked}
-            keys = {k for u in units.values() for k, _ in u.keys}
+            groups: set[Group] | None = None
+            keys = set(detail.keys)
+            needed = set(state.units)
         else:
             groups, keys = touched
             needed = {r for g in groups for r in detail.groups.get(g, ())} - set(units)
-            assert state.details is not None
-            units = {**self.cache.units(state.name, state.details, needed), **units}
-        members: dict[Group, list[tuple[Any, Manifest]]] = {}
-        for rel, unit in units.items():
-            for i, service in enumerate(unit.services):
-                for j, (group, m) in enumerate(service.checked):
-                    if group in groups:
-                        members.setdefault(group, []).append(((service.order, position.get(rel, 0), i, j), m))
-        checked = {g: [m for _, m in sorted(ms, key=lambda x: x[0])] for g, ms in members.items()}
+        cached = {r: previous.units[r] for r in needed if previous and r in previous.units}
         occurrences = {k: [SourceRef(rel, doc) for rel, doc in sorted(detail.keys.get(k, ()),
                                                                      key=lambda o: (position.get(o[0], 0), o[1]))]
                        for k in keys}
         result: tuple[dict[Group, tuple[Diagnostic, ...]], dict[Key, tuple[Diagnostic, ...]], Locations] = \
-            self.start_compiler().call("checks", state.name, checked, occurrences)
+            self.start_compiler().call("checks", state.name, groups, cached, previous.pack if previous else "",
+                                       position, occurrences)
         return result
 
     def assemble(self, state: OverlayState, detail: OverlayDetails) -> Merged:
@@ -847,7 +896,7 @@ class Build:
     def plan_files(self, states: list[OverlayState], merged: list[Merged]) -> Plan:
         """What to write and remove: nothing for overlays answered from their summary, the delta of the changed
         units the short way, every file compared the long way; and each overlay's wiring."""
-        write: dict[str, bytes] = {}
+        write: dict[str, bytes | Path] = {}
         added: set[str] = set()
         remove: set[str] = set()
         unchanged = 0
@@ -865,7 +914,7 @@ class Build:
                         added.add(path)
                 remove |= m.remove
                 unchanged += m.summary.files - len(m.wanted)
-                wanted: dict[str, bytes | None] = dict(wiring)
+                wanted: dict[str, bytes | Path | None] = dict(wiring)
                 sums = {p: digest(d) for p, d in wiring.items()}
                 present = [p for p in self.own[state.name] if p.startswith(gitops_dir(state.name) + "/")]
             else:
@@ -877,6 +926,12 @@ class Build:
             added |= sub.added
             remove |= set(sub.remove)
             unchanged += sub.unchanged
+        moved: set[Path] = set()
+        for path, source in write.items():  # a content staged once, wanted under two paths: copied for the second
+            if isinstance(source, Path) and source in moved and source.exists() and self.stage is not None:
+                write[path] = source.read_bytes()
+            elif isinstance(source, Path):
+                moved.add(source)
         return Plan(write, frozenset(added), tuple(sorted(remove)), unchanged)
 
     def holds(self, digests: dict[str, bytes]) -> Callable[[str], bool]:
@@ -899,7 +954,7 @@ class Build:
             return
         settle(newest, self.cache.directory / ".clock")
         self.cache.save({name: m.details for name, m in stored if m.details is not None},
-                        {name: m.units for name, m in stored}, {name for name, m in stored if m.fresh_pack})
+                        {name: m.blobs for name, m in stored}, {name for name, m in stored if m.fresh_pack})
 
     def lookups_hold(self, state: OverlayState, m: Merged) -> bool:
         """Whether every unit's lookups of the deployed classes hold for rendered/ as this build leaves it (if not,
@@ -933,13 +988,14 @@ class Build:
         return all(s.valid_for(after) for u in units.values() for s in u.services)
 
 
-def wanted_files(ordered: list[tuple[str, UnitEntry]], fresh: dict[str, bytes]
-                 ) -> tuple[dict[str, bytes | None], dict[str, bytes], list[Diagnostic]]:
-    """Every file of the overlay, from the first service producing it (services in result order); the same object
-    from several services is one file, a different one a NameCollision (as emit_overlays did)."""
+def wanted_files(ordered: list[tuple[str, UnitEntry]], fresh: set[str], staged: Callable[[bytes], Path]
+                 ) -> tuple[dict[str, bytes | Path | None], dict[str, bytes], list[Diagnostic]]:
+    """Every file of the overlay (its staged copy when compiled in this build, else None), from the first service
+    producing it (services in result order); the same object from several services is one file, a different one a
+    NameCollision (as emit_overlays did)."""
     services = sorted(((s.order, i, j, s) for i, (_, u) in enumerate(ordered) for j, s in enumerate(u.services)),
                       key=lambda x: x[:3])
-    wanted: dict[str, bytes | None] = {}
+    wanted: dict[str, bytes | Path | None] = {}
     digests: dict[str, bytes] = {}
     owner: dict[str, OutputEntry] = {}
     collisions: list[Diagnostic] = []
@@ -948,7 +1004,8 @@ def wanted_files(ordered: list[tuple[str, UnitEntry]], fresh: dict[str, bytes]
             first = owner.get(out.path)
             if first is None:
                 owner[out.path] = out
-                wanted[out.path], digests[out.path] = fresh.get(out.path), out.digest
+                wanted[out.path] = staged(out.digest) if out.path in fresh else None
+                digests[out.path] = out.digest
             elif first.digest != out.digest:
                 collisions.append(error(
                     "NameCollision", f"{out.kind} {out.namespace}/{out.name} is produced by both "
@@ -969,7 +1026,7 @@ def add_unit(detail: OverlayDetails, rel: str, unit: UnitEntry) -> None:
         detail.keys[key] = (*detail.keys.get(key, ()), (rel, source.doc))
     paths: set[str] = set()
     for service in unit.services:
-        for group in dict.fromkeys(g for g, _ in service.checked):
+        for group in service.groups:
             if rel not in detail.groups.get(group, ()):
                 detail.groups[group] = (*detail.groups.get(group, ()), rel)
         for read, _ in service.reads:
@@ -993,7 +1050,7 @@ def drop_unit(detail: OverlayDetails, rel: str, unit: UnitEntry | None) -> None:
     for key, _ in unit.keys:
         _without(detail.keys, key, lambda occurrence: occurrence[0] == rel)
     for service in unit.services:
-        for group, _ in service.checked:
+        for group in service.groups:
             _without(detail.groups, group, lambda r: r == rel)
         for read, _ in service.reads:
             _without(detail.reads, read, lambda r: r == rel)

@@ -22,7 +22,8 @@ _HEADER_BYTES = HEADER.encode()
 class Plan:
     """What a build changes under rendered/ (paths relative to rendered/)."""
 
-    write: dict[str, bytes] = field(default_factory=dict)  # added or changed
+    # added or changed: their bytes, or a file written elsewhere on the same filesystem (moved into place)
+    write: dict[str, bytes | Path] = field(default_factory=dict)
     added: frozenset[str] = frozenset()
     remove: tuple[str, ...] = ()
     unchanged: int = 0
@@ -77,12 +78,12 @@ def starts_with_header(path: Path) -> bool:
         return False
 
 
-def plan_changes(rendered: Path, wanted: Mapping[str, bytes | None], present: Collection[str],
+def plan_changes(rendered: Path, wanted: Mapping[str, bytes | Path | None], present: Collection[str],
                  same: Callable[[str], bool]) -> Plan:
     """Diff the wanted files against rendered/. `present`: the files found under the built directories
     (scan_files); `same(path)`: whether a present file already holds the wanted bytes; `wanted[path]` is None only
     for files known to hold them. Files no longer wanted are removed when aimgen wrote them (header first)."""
-    write: dict[str, bytes] = {}
+    write: dict[str, bytes | Path] = {}
     added: set[str] = set()
     unchanged = 0
     for rel, data in wanted.items():
@@ -99,33 +100,55 @@ def plan_changes(rendered: Path, wanted: Mapping[str, bytes | None], present: Co
     return Plan(write, frozenset(added), remove, unchanged)
 
 
-def apply_plan(rendered: Path, plan: Plan) -> None:
-    """Stage every new file next to its target first, then rename them all, then remove stale files."""
-    staged: list[tuple[str, str]] = []
-    made: set[str] = set()
-    prefix = f".aimgen-{os.getpid()}-{time.time_ns():x}-"
+def write_file(path: str, data: bytes) -> None:
+    """A new file (it must not exist) holding `data`, mode 0644."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        for i, (rel, data) in enumerate(sorted(plan.write.items())):
-            folder, _, _ = f"{rendered}/{rel}".rpartition("/")
-            if folder not in made:
-                os.makedirs(folder, exist_ok=True)
-                made.add(folder)
-            tmp = f"{folder}/{prefix}{i}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            staged.append((rel, tmp))
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fchmod(fd, 0o644)
-            finally:
-                os.close(fd)
-    except BaseException:
-        for _, staged_file in staged:
-            Path(staged_file).unlink(missing_ok=True)
-        raise
-    for rel, staged_file in staged:
-        os.replace(staged_file, f"{rendered}/{rel}")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fchmod(fd, 0o644)
+    finally:
+        os.close(fd)
+
+
+def apply_plan(rendered: Path, plan: Plan) -> None:
+    """Stage every new file next to its target first (files written elsewhere on the same filesystem are complete
+    already), then rename them all into place, then remove stale files. Eight threads: creating files is I/O the
+    filesystem serves in parallel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    prefix = f".aimgen-{os.getpid()}-{time.time_ns():x}-"
+    todo = sorted(plan.write.items())
+    for folder in sorted({f"{rendered}/{rel}".rpartition("/")[0] for rel, _ in todo}):
+        os.makedirs(folder, exist_ok=True)
+    device = os.stat(rendered).st_dev
+    staged: list[str | None] = [None] * len(todo)
+
+    def stage(indexes: range) -> None:
+        for i in indexes:
+            rel, source = todo[i]
+            if isinstance(source, Path) and os.stat(source).st_dev == device:
+                staged[i] = str(source)
+                continue
+            tmp = f"{rendered}/{rel}".rpartition("/")[0] + f"/{prefix}{i}"
+            write_file(tmp, source.read_bytes() if isinstance(source, Path) else source)
+            staged[i] = tmp
+
+    def install(indexes: range) -> None:
+        for i in indexes:
+            os.replace(staged[i], f"{rendered}/{todo[i][0]}")  # type: ignore[arg-type]
+
+    slices = [range(i, len(todo), 8) for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        try:
+            list(pool.map(stage, slices))
+        except BaseException:
+            for i, tmp in enumerate(staged):
+                if tmp is not None and not isinstance(todo[i][1], Path):
+                    Path(tmp).unlink(missing_ok=True)
+            raise
+        list(pool.map(install, slices))
     for rel in plan.remove:
         (rendered / rel).unlink(missing_ok=True)
         _prune_empty_dirs((rendered / rel).parent, rendered)

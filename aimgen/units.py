@@ -9,11 +9,12 @@ is compiled by slices of its services. Overlay checks are re-run only on the gro
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from .inputs import OverlayInputs, duplicate_keys, load_overlay, parse_all
 from .load import Locator, load_files, parse_documents
 from .manifest import Manifest
 from .models.aim import AIMService
+from .output import write_file
 from .render import check_groups, run_check
 from .resolve import resolve_service
 
@@ -63,16 +65,17 @@ class UnitJob:
     context: OverlayContext | None  # None: no inventory (files are still loaded and checked)
     deployed: Mapping[tuple[str, str], str]
     services: tuple[tuple[AIMService, SourceRef], ...] = ()  # an overlay compiled whole: its services, sorted
+    stage: Path | None = None  # where to write the files, named by digest (None: --check writes nothing)
 
 
 @dataclass(frozen=True)
 class Compiled:
     """What a unit compiled to: its cache entry (None: the file holds other documents than AIMServices, so it is
-    shared) and the bytes of its files."""
+    shared) and the files it wrote to the stage."""
 
     rel: str
     entry: UnitEntry | None
-    files: dict[str, bytes] = field(default_factory=dict)
+    files: frozenset[str] = frozenset()
 
 
 class RecordingLookup(Mapping[tuple[str, str], str]):
@@ -93,7 +96,7 @@ class RecordingLookup(Mapping[tuple[str, str], str]):
         return len(self.deployed)
 
 
-def compile_one(job: UnitJob, service: AIMService, source: SourceRef) -> tuple[ServiceEntry, dict[str, bytes]]:
+def compile_one(job: UnitJob, service: AIMService, source: SourceRef) -> tuple[ServiceEntry, set[str]]:
     """One service, emitted. When what it looked up in rendered/ differs from what its own InferenceService will
     say once written, it is compiled again against the latter: if nothing changes, both are valid."""
     assert job.context is not None
@@ -111,21 +114,28 @@ def compile_one(job: UnitJob, service: AIMService, source: SourceRef) -> tuple[S
         again = compile_service(job.context, service, source, second, resolution)
         if again == compiled and second.reads.keys() == lookup.reads.keys():
             alternative = tuple(second.reads.items())
-    return emit_service(job.overlay, compiled, reads, alternative)
+    return emit_service(job, compiled, reads, alternative)
 
 
-def emit_service(overlay: str, compiled: CompiledService, reads: tuple[Read, ...],
-                 alternative: tuple[Read, ...] | None) -> tuple[ServiceEntry, dict[str, bytes]]:
-    files: dict[str, bytes] = {}
+def emit_service(job: UnitJob, compiled: CompiledService, reads: tuple[Read, ...],
+                 alternative: tuple[Read, ...] | None) -> tuple[ServiceEntry, set[str]]:
+    """The service's cache entry; its files written to the stage (one per content: other workers may write it)."""
+    files: set[str] = set()
     outputs: list[OutputEntry] = []
     for m in compiled.manifests:
-        path = manifest_path(overlay, m)
+        path = manifest_path(job.overlay, m)
         data = emit(m)
+        hashed = digest(data)
         fact = autoscaler_fact(m.obj)
-        outputs.append(OutputEntry(path, digest(data), m.kind, m.namespace, m.name, m.service, (fact,) if fact else ()))
-        files.setdefault(path, data)
-    checked = tuple((group, m) for group, members in check_groups(compiled.manifests).items() for m in members)
-    entry = ServiceEntry(compiled.report, tuple(compiled.diagnostics), tuple(outputs), checked, reads, alternative)
+        outputs.append(OutputEntry(path, hashed, m.kind, m.namespace, m.name, m.service, (fact,) if fact else ()))
+        if job.stage is not None and path not in files:
+            with contextlib.suppress(FileExistsError):  # the same object, written by another service
+                write_file(str(job.stage / hashed.hex()), data)
+        files.add(path)
+    groups = check_groups(compiled.manifests)
+    checked = tuple((group, m) for group, members in groups.items() for m in members)
+    entry = ServiceEntry(compiled.report, tuple(compiled.diagnostics), tuple(outputs), checked, reads, alternative,
+                         tuple(groups))
     return entry, files
 
 
@@ -139,21 +149,20 @@ def compile_unit(job: UnitJob, rel: str) -> Compiled:
     parsed, parse_diags = parse_all(docs)
     diags += parse_diags
     services: list[ServiceEntry] = []
-    files: dict[str, bytes] = {}
+    files: set[str] = set()
     if job.context is not None:
         for service, source in parsed:
             entry, emitted = compile_one(job, service, source)  # type: ignore[arg-type]
             services.append(entry)
-            for out, written in emitted.items():
-                files.setdefault(out, written)
+            files |= emitted
     locations: Locations = {}
     locate_all(Locator(job.root, {rel: data} if data is not None else None),
                [*diags, *(d for s in services for d in s.diagnostics)], locations)
     keys = tuple(((s.kind, s.metadata.namespace, s.metadata.name), src) for s, src in parsed)  # type: ignore[attr-defined]
-    return Compiled(rel, UnitEntry(hashed, keys, tuple(services), tuple(diags), locations), files)
+    return Compiled(rel, UnitEntry(hashed, keys, tuple(services), tuple(diags), locations), frozenset(files))
 
 
-Slice = list[tuple[ServiceEntry, dict[str, bytes], Locations]]
+Slice = list[tuple[ServiceEntry, set[str], Locations]]
 
 
 def compile_slice(job: UnitJob, start: int, stop: int) -> Slice:
@@ -230,9 +239,10 @@ def load_shared(root: Path, name: str, catalog: list[Any], shared: list[Path] | 
     return Shared(inputs, overlay_context(inputs), shared is None, diags, locations)
 
 
-def whole_job(root: Path, name: str, shared: Shared, deployed: Mapping[tuple[str, str], str]) -> UnitJob:
+def whole_job(root: Path, name: str, shared: Shared, deployed: Mapping[tuple[str, str], str], stage: Path | None
+              ) -> UnitJob:
     services = tuple(sorted_services(shared.inputs.services)) if shared.context else ()
-    return UnitJob(root, name, shared.context, deployed, services)
+    return UnitJob(root, name, shared.context, deployed, services, stage)
 
 
 def check_diagnostics(shared: Shared, groups: dict[Group, list[Manifest]]) -> dict[Group, tuple[Diagnostic, ...]]:

@@ -83,16 +83,28 @@ class Figures:
         return statistics.median(self.values[name])
 
 
-def rendered_objects(rendered: Path, out: Path) -> int:
+def generate_tree(root: str, services: str) -> int:
+    return len(generate(Path(root), int(services)))
+
+
+def rendered_objects(rendered: Path | str, out: Path | str) -> int:
     """What the naive pipeline dumps: every object aimgen wrote (path, value), as a marshal file."""
     items = []
+    rendered = Path(rendered)
     for path in sorted(rendered.rglob("*.yaml")):
         rel = path.relative_to(rendered).as_posix()
         if not rel.startswith("_gitops/"):
             items.append((rel, yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)))
-    out.write_bytes(marshal.dumps(items))
+    Path(out).write_bytes(marshal.dumps(items))
     return len(items)
 
+
+def in_subprocess(function: str, *args: str) -> str:
+    """Run one of this module's functions in a child process: the benchmark process stays small, and so do the
+    processes it starts (a vfork'ed child reports its parent's peak RSS as its own)."""
+    here = str(Path(__file__).parent)
+    code = f"import sys; sys.path.insert(0, {here!r}); import run; print(run.{function}(*sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True).stdout
 
 def stats(rendered: Path) -> dict[str, int]:
     return {p.relative_to(rendered).as_posix(): p.stat().st_mtime_ns for p in rendered.rglob("*") if p.is_file()}
@@ -115,7 +127,7 @@ def toggle_replicas(path: Path) -> None:
 def measure(services: int, base: Path, repeat: int, jobs: list[str], verify: bool) -> Figures:
     root = base / f"tree-{services}"
     shutil.rmtree(root, ignore_errors=True)
-    generate(root, services)
+    in_subprocess("generate_tree", str(root), str(services))
     rendered, work = root / "rendered", base / f"work-{services}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -131,7 +143,7 @@ def measure(services: int, base: Path, repeat: int, jobs: list[str], verify: boo
             raise SystemExit(f"cold build failed ({cold.code}):\n{cold.stderr[-2000:]}")
         fig.add("cold", cold)
         if i == 0:
-            count = rendered_objects(rendered, work / "objects.marshal")
+            count = int(in_subprocess("rendered_objects", str(rendered), str(work / "objects.marshal")))
             fig.notes.append(f"{count} files rendered ({cold.stderr.strip().splitlines()[-1]})")
         out = work / "naive-out"
         shutil.rmtree(out, ignore_errors=True)
