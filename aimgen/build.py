@@ -26,7 +26,7 @@ from .load import Locator
 from .manifest import Manifest
 from .models.aim import AIMService
 from .names import NameError_, inference_service_name
-from .render import check_overlay, render_service_objects
+from .render import PartRun, check_overlay, render_service_objects
 from .render.context import ServiceContext
 from .render.labels import service_labels
 from .resolve import Decision, Resolution, resolve_service
@@ -62,7 +62,7 @@ def sorted_services(services: list[tuple[AIMService, SourceRef]]) -> list[tuple[
 
 
 def compile_service(ctx: OverlayContext, service: AIMService, source: SourceRef, deployed: Deployed,
-                    resolution: Resolution | None = None) -> CompiledService:
+                    resolution: Resolution | None = None, run: PartRun | None = None) -> CompiledService:
     """Resolve and render one service (pure: no I/O; `deployed` is read from rendered/; `resolution`: the
     service's own, when resolved already: it does not depend on `deployed`)."""
     report = ServiceReport(ctx.inputs.name, service.metadata.namespace, service.metadata.name)
@@ -72,7 +72,7 @@ def compile_service(ctx: OverlayContext, service: AIMService, source: SourceRef,
     if resolution.decision is None:
         return CompiledService(report, diagnostics, [])
     report.profile, report.why = resolution.decision.profile.ref, resolution.decision.why
-    manifests, render_diags = render_service(resolution.decision, ctx.inputs, deployed)
+    manifests, render_diags = render_service(resolution.decision, ctx.inputs, deployed, run)
     report.objects = [f"{m.kind}/{m.name}" for m in manifests]
     return CompiledService(report, diagnostics + [_subject(d, subject) for d in render_diags], manifests)
 
@@ -112,15 +112,15 @@ def overlay_inventory(inputs: OverlayInputs) -> Inventory:
 
 
 def render_service(decision: Decision, inputs: OverlayInputs, deployed: Deployed | None = None,
-                   ) -> tuple[list[Manifest], list[Diagnostic]]:
-    """All objects of one decided service."""
+                   run: PartRun | None = None) -> tuple[list[Manifest], list[Diagnostic]]:
+    """All objects of one decided service (`run`: see render_service_objects)."""
     try:
         isvc_name = inference_service_name(decision.name, decision.namespace)
     except NameError_ as exc:
         return [], [error("NameTooLong", str(exc), decision.source.at("metadata", "namespace"))]
     deployed_class = deployed.get((decision.namespace, isvc_name)) if deployed is not None else None
     return render_service_objects(ServiceContext(decision, inputs.settings, isvc_name, service_labels(decision),
-                                                 deployed_class))
+                                                 deployed_class), run)
 
 
 # --- explain / profiles ------------------------------------------------------------------------------------------

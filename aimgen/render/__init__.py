@@ -38,17 +38,20 @@ class OverlayCheck:
     run: Callable[[list[Manifest], Inventory, OverlayInputs], list[Diagnostic]]
 
 
+PartRun = Callable[[PartRenderer, ServiceContext], Part]
+
 # Order matters only for readability of reports; output paths are independent of it.
 PART_RENDERERS: list[PartRenderer] = [render_http_route, render_autoscaling, render_custom_profile, render_caches]
 
 
-def render_service_objects(ctx: ServiceContext) -> tuple[list[Manifest], list[Diagnostic]]:
-    """Every object of one service: the parts' objects, then the InferenceService."""
+def render_service_objects(ctx: ServiceContext, run: PartRun | None = None) -> tuple[list[Manifest], list[Diagnostic]]:
+    """Every object of one service: the parts' objects, then the InferenceService. `run(renderer, ctx)` calls each
+    part renderer when given (the build cache re-runs only the parts that read what changed)."""
     manifests: list[Manifest] = []
     diagnostics: list[Diagnostic] = []
     additions = PodAdditions()
     for renderer in PART_RENDERERS:
-        part = renderer(ctx)
+        part = run(renderer, ctx) if run is not None else renderer(ctx)
         manifests += part.manifests
         additions = additions + part.additions
         diagnostics += part.diagnostics
