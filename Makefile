@@ -36,5 +36,9 @@ lint: setup
 	$(BIN)/ruff check aimgen tests bench
 	$(BIN)/mypy aimgen
 
+## bench: generate a realistic tree (default 10,000 services) and time aimgen against its floors
+bench: setup
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .tools .aimgen-cache
