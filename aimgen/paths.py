@@ -117,7 +117,7 @@ def _parser() -> Any:
     # Building the parser costs ~30 ms: do it once. jsonpath-ng 1.8 renamed the (misspelt) class.
     from jsonpath_ng.ext import parser
 
-    cls = getattr(parser, "ExtendedJsonPathParser", None)
+    cls: Any = getattr(parser, "ExtendedJsonPathParser", None)
     if cls is None:  # jsonpath-ng < 1.8
         cls = parser.ExtentedJsonPathParser
     return cls()
