@@ -20,11 +20,11 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import pickle
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterable
+import types
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,7 @@ from .cache import (
     read_input,
     settle,
     store_keyed,
+    unpack,
 )
 from .deployed import DEPLOYED_FILES, Fact, file_facts
 from .diagnostics import EXIT_INPUT_ERROR, EXIT_OK, EXIT_OUT_OF_DATE, Diagnostic, Diagnostics, SourceRef, error
@@ -60,7 +61,8 @@ from .results import BuildOptions, BuildResult, CacheStats, OverlayResult, Servi
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-    from .units import Shared
+    from .units import Compiled as UnitCompiled
+    from .units import Shared, Slice, UnitJob
 
 WHOLE = ""  # the one unit of an overlay compiled whole
 _DOCUMENT_START = re.compile(rb"^---[ \t]*(?:#.*)?\r?$", re.M)
@@ -166,6 +168,7 @@ class CompileRequest:
     deployed: dict[tuple[str, str], str]
     wiring: bool
     stage: Path | None  # where the files compiled are written (None: --check)
+    everything: bool = False  # every unit is compiled: the compiler runs the overlay and duplicate checks too
 
 
 @dataclass
@@ -181,6 +184,10 @@ class Compiled:
     shared_diagnostics: tuple[Diagnostic, ...]
     locations: Locations
     wiring: WiringEntry | None
+    # with `everything`: the overlay's checks and duplicates (those with diagnostics), and their locations
+    checks: dict[Group, tuple[Diagnostic, ...]] | None = None
+    duplicates: dict[Key, tuple[Diagnostic, ...]] | None = None
+    check_locations: Locations = field(default_factory=dict)
 
 
 class Compiler:
@@ -193,7 +200,7 @@ class Compiler:
         self.hint = hint  # an overlay known to have changed: its parsed shared inputs are read ahead
         self.kept: dict[str, tuple[bytes, Shared]] = {}
         self.shared: dict[str, Shared] = {}
-        self.full: dict[str, dict[str, UnitEntry]] = {}  # the units compiled, with the objects the checks read
+        self.checked: dict[str, dict[str, bytes]] = {}  # the objects the checks read, of the units compiled
         self._catalog: Any = None
         self.process: Any = None
         self.conn: Connection | None = None
@@ -209,6 +216,10 @@ class Compiler:
     def _serve(self, conn: Connection) -> None:
         import traceback
 
+        from .units import die_with_parent
+
+        die_with_parent()
+
         self.warm_up()
 
         while True:
@@ -219,8 +230,18 @@ class Compiler:
             if request is None:
                 return
             method, args = request
+            result = None
             try:
-                conn.send(("ok", getattr(self, method)(*args)))
+                result = getattr(self, method)(*args)
+                if isinstance(result, types.GeneratorType):
+                    for item in result:
+                        conn.send(("part", item))
+                    result = None
+                conn.send(("ok", result))
+            except (BrokenPipeError, ConnectionResetError):  # the parent is gone or gave up
+                if isinstance(result, types.GeneratorType):
+                    result.close()
+                return
             except BaseException:  # the parent owns the user-facing error handling
                 conn.send(("error", traceback.format_exc()))
 
@@ -245,13 +266,33 @@ class Compiler:
             raise RuntimeError(f"the compiler process failed:\n{value}")
         return value
 
+    def stream(self, method: str, *args: Any) -> Iterator[Any]:
+        """A generator method's items, as the compiler produces them."""
+        if self.conn is None:
+            yield from getattr(self, method)(*args)
+            return
+        self.conn.send((method, args))
+        while True:
+            status, value = self.conn.recv()
+            if status == "part":
+                yield value
+            elif status == "ok":
+                return
+            else:
+                raise RuntimeError(f"the compiler process failed:\n{value}")
+
     def close(self) -> None:
+        """End the compiler process: asked to, and with its connection closed (a compiler still sending, because
+        the build stopped on an error, then fails and ends too)."""
         if self.conn is not None:
             with contextlib.suppress(OSError):
                 self.conn.send(None)
-            self.process.join()
             self.conn.close()
             self.conn = None
+            self.process.join(timeout=10)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
 
     # -- in the compiler process
 
@@ -271,59 +312,90 @@ class Compiler:
         locate_all(Locator(self.root), diags, locations)
         return diags, locations
 
-    def compile(self, requests: list[CompileRequest]) -> list[Compiled]:
-        """Load each overlay's shared inputs and compile its units (all processes); a file guessed to hold services
-        only that holds other documents makes its overlay compile again, with that file shared."""
-        from .units import run_jobs, whole_job
+    def compile(self, requests: list[CompileRequest]) -> Iterator[Compiled]:
+        """Load each overlay's shared inputs and compile its units (on every core), yielding each overlay as soon as
+        it is done. A file guessed to hold services only that holds other documents makes its overlay compile
+        again, with that file shared."""
+        from .units import run_jobs
 
-        out: dict[str, Compiled] = {}
-        pending = list(requests)
-        while pending:
-            for r in pending:
-                self.shared[r.name] = self.shared_inputs(r.name, r.shared, r.key)
-            jobs, units = {}, {}
-            for r in pending:
-                s = self.shared[r.name]
-                if s.whole or r.units:
-                    job = whole_job(self.root, r.name, s, r.deployed, r.stage)
-                    jobs[r.name] = job if s.whole else replace(job, services=())
-                if not s.whole and r.units:
-                    units[r.name] = list(r.units)
-            compiled, slices = run_jobs(jobs, units, self.options.jobs or os.cpu_count() or 1,
-                                        self.options.jobs is not None)
-            retry = []
-            for r in pending:
-                s = self.shared[r.name]
-                result = Compiled(r.name, s.whole, () if s.whole else tuple(r.shared or ()), {}, {}, set(),
-                                  tuple(s.diagnostics), s.locations, self.wiring(s) if r.wiring else None)
-                if s.whole:
-                    locations: Locations = {}
-                    for _, files, located in slices.get(r.name, []):
-                        result.fresh |= files
-                        locations.update(located)
-                    self.adopt(result, WHOLE, UnitEntry(b"", (), tuple(e for e, _, _ in slices.get(r.name, [])), (),
-                                                        locations))
-                    out[r.name] = result
-                    continue
-                wrong = {c.rel for c in compiled.get(r.name, []) if c.entry is None}
-                if wrong:
-                    shared = tuple(sorted({*(r.shared or ()), *wrong}))
-                    others = tuple(f.rel for f in input_files(str(self.root), f"overlays/{r.name}")
-                                   if f.rel not in shared)
-                    retry.append(CompileRequest(r.name, shared, b"", others, r.deployed, r.wiring, r.stage))
-                    continue
-                for c in compiled.get(r.name, []):
-                    assert c.entry is not None
-                    self.adopt(result, c.rel, c.entry)
-                    result.fresh |= c.files
-                out[r.name] = result
-            pending = retry
-        return [out[r.name] for r in requests]
+        for r in requests:
+            self.shared[r.name] = self.shared_inputs(r.name, r.shared, r.key)
+        jobs, units = self.jobs(requests)
+        by_name = {r.name: r for r in requests}
+        for name, compiled, slices in run_jobs(jobs, units, self.options.jobs or os.cpu_count() or 1,
+                                               self.options.jobs is not None):
+            yield self.overlay(by_name[name], compiled, slices)
+        for r in requests:
+            if r.name not in jobs:
+                yield self.overlay(r, [], [])
 
-    def adopt(self, result: Compiled, rel: str, entry: UnitEntry) -> None:
-        self.full.setdefault(result.name, {})[rel] = entry
-        result.units[rel] = entry.light()
-        result.blobs[rel] = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+    def jobs(self, requests: list[CompileRequest]) -> tuple[dict[str, UnitJob], dict[str, list[str]]]:
+        from .units import whole_job
+
+        jobs, units = {}, {}
+        for r in requests:
+            s = self.shared[r.name]
+            if self.compiles(r):
+                job = whole_job(self.root, r.name, s, r.deployed, r.stage)
+                jobs[r.name] = job if s.whole else replace(job, services=())
+            if not s.whole and r.units:
+                units[r.name] = list(r.units)
+        return jobs, units
+
+    def compiles(self, r: CompileRequest) -> bool:
+        """Whether the request compiles anything: units, or a whole overlay (named "" when the build knew it is
+        compiled whole; found whole only now: always)."""
+        if self.shared[r.name].whole:
+            return WHOLE in r.units or r.shared is not None
+        return bool(r.units)
+
+    def overlay(self, r: CompileRequest, compiled: list[UnitCompiled], slices: Slice) -> Compiled:
+        """One overlay's result: its compiled units (light, and packed), and its checks when it was compiled whole."""
+        from .units import packed, run_jobs
+
+        s = self.shared[r.name]
+        result = Compiled(r.name, s.whole, () if s.whole else tuple(r.shared or ()), {}, {}, set(),
+                          tuple(s.diagnostics), s.locations, self.wiring(s) if r.wiring else None)
+        self.checked.pop(r.name, None)
+        if not self.compiles(r):  # the shared inputs only (for checks, wiring)
+            return result
+        if s.whole:
+            locations: Locations = {}
+            for _, files, located in slices:
+                result.fresh |= files
+                locations.update(located)
+            entry = UnitEntry(b"", (), tuple(e for e, _, _ in slices), (), locations)
+            self.adopt(result, packed(WHOLE, entry, frozenset()))
+        else:
+            wrong = {c.rel for c in compiled if c.entry is None}
+            if wrong:
+                shared = tuple(sorted({*(r.shared or ()), *wrong}))
+                others = tuple(f.rel for f in input_files(str(self.root), f"overlays/{r.name}") if f.rel not in shared)
+                again = replace(r, shared=shared, key=b"", units=others, everything=True)
+                self.shared[r.name] = self.shared_inputs(r.name, shared, b"")
+                jobs, units = self.jobs([again])
+                name, compiled, slices = next(run_jobs(jobs, units, self.options.jobs or os.cpu_count() or 1,
+                                                       self.options.jobs is not None), (r.name, [], []))
+                return self.overlay(again, compiled, slices)
+            for c in compiled:
+                self.adopt(result, c)
+                result.fresh |= c.files
+        if r.everything or s.whole:
+            positions = {rel: i for i, rel in enumerate([WHOLE, *r.units])}
+            occurrences: dict[Key, list[SourceRef]] = {}
+            for rel in r.units:
+                if rel in result.units:
+                    for key, source in result.units[rel].keys:
+                        occurrences.setdefault(key, []).append(source)
+            result.checks, result.duplicates, result.check_locations = self.checks(
+                r.name, None, {}, "", positions, occurrences)
+        return result
+
+    def adopt(self, result: Compiled, unit: UnitCompiled) -> None:
+        assert unit.entry is not None
+        if unit.checked:
+            self.checked.setdefault(result.name, {})[unit.rel] = unit.checked
+        result.units[unit.rel], result.blobs[unit.rel] = unit.entry, unit.blob
 
     def checks(self, name: str, groups: set[Group] | None, cached: dict[str, tuple[int, int]], pack: str,
                positions: dict[str, int], occurrences: dict[Key, list[SourceRef]]
@@ -333,17 +405,17 @@ class Compiler:
         from .load import Locator
         from .units import check_diagnostics, duplicate_diagnostics, locate_all
 
-        units = dict(self.full.get(name, {}))
-        spans = {rel: span for rel, span in cached.items() if rel not in units}
-        if spans:
-            units.update({rel: pickle.loads(blob) for rel, blob in
-                          read_blobs(self.root / CACHE_DIR / name / pack, spans).items()})
+        objects = {rel: unpack(blob) for rel, blob in self.checked.get(name, {}).items()}
+        spans = {rel: span for rel, span in cached.items() if rel not in objects}
+        for rel, blob in (read_blobs(self.root / CACHE_DIR / name / pack, spans) if spans else {}).items():
+            unit = unpack(blob)
+            objects[rel] = [(s.order, i, j, group, m) for i, s in enumerate(unit.services)
+                            for j, (group, m) in enumerate(s.checked)]
         members: dict[Group, list[tuple[Any, Manifest]]] = {}
-        for rel, unit in units.items():
-            for i, service in enumerate(unit.services):
-                for j, (group, m) in enumerate(service.checked):
-                    if groups is None or group in groups:
-                        members.setdefault(group, []).append(((service.order, positions.get(rel, 0), i, j), m))
+        for rel, found in objects.items():
+            for order, i, j, group, m in found:
+                if groups is None or group in groups:
+                    members.setdefault(group, []).append(((order, positions.get(rel, 0), i, j), m))
         ordered = {g: [m for _, m in sorted(ms, key=lambda x: x[0])] for g, ms in members.items()}
         shared = self.shared[name]
         checks = check_diagnostics(shared, ordered)
@@ -653,35 +725,41 @@ class Build:
             if self.stage is not None:
                 remove_stale_stages(self.cache.directory)
                 self.stage.mkdir(parents=True)
-            catalog = self.compile(states)
-            return self.finish(states, catalog, [self.merge(s) for s in states])
+            merged = self.compile(states)
+            return self.finish(states, self.catalog_diagnostics(), [merged[s.name] for s in states])
         finally:
             if self.compiler is not None:
                 self.compiler.close()
             if self.stage is not None:
                 shutil.rmtree(self.stage, ignore_errors=True)
 
-    def compile(self, states: list[OverlayState]) -> tuple[tuple[Diagnostic, ...], Locations]:
-        """Compile what changed, and the wiring that is not cached; the catalog's diagnostics."""
+    def compile(self, states: list[OverlayState]) -> dict[str, Merged]:
+        """Compile what changed (and the wiring that is not cached), merging each overlay compiled from scratch as
+        soon as the compiler sends it (the others compile meanwhile); then the rest."""
         requests = []
         for state in states:
             state.wiring = self.cached_wiring(state)
             if state.way == "summary":
+                if state.wiring is None:
+                    self.classify(state)
+                    state.wiring = self.start_compiler().call("overlay_wiring", state.name, state.shared_files,
+                                                              state.key)
                 continue
             short = state.way == "short" and state.details is not None
             deployed = state.details.deployed if short and state.details else self.deployed_on_disk(state)
             requests.append(CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty), deployed,
-                                           state.wiring is None, self.stage))
-        for state in states:
-            if state.way == "summary" and state.wiring is None:
-                self.classify(state)
-                state.wiring = self.start_compiler().call("overlay_wiring", state.name, state.shared_files, state.key)
-        if requests:
-            by_name = {s.name: s for s in states}
-            for compiled in self.start_compiler().call("compile", requests):
-                state = by_name[compiled.name]
-                state.compiled = compiled
-                state.wiring = state.wiring or compiled.wiring
+                                           state.wiring is None, self.stage, state.way == "long" and not state.units))
+        merged: dict[str, Merged] = {}
+        by_name = {s.name: s for s in states}
+        for compiled in self.start_compiler().stream("compile", requests) if requests else ():
+            state = by_name[compiled.name]
+            state.compiled = compiled
+            state.wiring = state.wiring or compiled.wiring
+            if compiled.checks is not None and state.way == "long" and not state.units:  # needs no more of the
+                merged[state.name] = self.merge(state)  # compiler, still streaming
+        return merged | {s.name: self.merge(s) for s in states if s.name not in merged}
+
+    def catalog_diagnostics(self) -> tuple[tuple[Diagnostic, ...], Locations]:
         cached = self.cache.catalog
         if cached is not None and cached[0] == self.catalog_key:
             return cached[1], cached[2]
@@ -778,7 +856,10 @@ class Build:
                                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
         for rel, unit in ordered:
             add_unit(detail, rel, unit)
-        checks, duplicates, locations = self.cross_checks(state, dict(ordered), None, detail)
+        if compiled.checks is not None and compiled.duplicates is not None and not state.units:
+            checks, duplicates, locations = compiled.checks, compiled.duplicates, compiled.check_locations
+        else:
+            checks, duplicates, locations = self.cross_checks(state, dict(ordered), None, detail)
         detail.checks, detail.duplicates = checks, duplicates
         detail.locations.update(locations)
         merged = self.assemble(state, detail)

@@ -132,7 +132,7 @@ def apply_plan(rendered: Path, plan: Plan) -> None:
     todo = sorted(plan.write.items())
     for folder in sorted({f"{rendered}/{rel}".rpartition("/")[0] for rel, _ in todo}):
         os.makedirs(folder, exist_ok=True)
-    device = os.stat(rendered).st_dev
+    device = os.stat(rendered).st_dev if todo else 0
     staged: list[str | None] = [None] * len(todo)
 
     def stage(indexes: range) -> None:
