@@ -25,6 +25,7 @@ import pickle
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,7 +42,7 @@ CACHE_DIR = ".aimgen-cache"
 INDEX = "index.pickle"
 DETAILS = "details.pickle"
 SHARED = "shared.pickle"  # an overlay's shared inputs, parsed (incremental.Compiler.shared_inputs)
-FORMAT = 2  # bump when the shape of the entries changes
+FORMAT = 3  # bump when the shape of the entries changes
 
 Read = tuple[tuple[str, str], str | None]  # a lookup of the deployed classes and what it found
 Locations = dict[SourceRef, Location]
@@ -192,6 +193,15 @@ _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, Import
                IndexError, KeyError)
 
 
+def pack(value: Any) -> bytes:
+    """A value as the packs store it: pickled, compressed (a fast level: unit entries repeat a lot)."""
+    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack(blob: bytes) -> Any:
+    return pickle.loads(zlib.decompress(blob))
+
+
 def read_blobs(pack: Path, spans: dict[str, tuple[int, int]]) -> dict[str, bytes]:
     """Entries of a pack, by (offset, length)."""
     out: dict[str, bytes] = {}
@@ -280,7 +290,7 @@ class BuildCache:
 
     def units(self, overlay: str, details: OverlayDetails, rels: Iterable[str]) -> dict[str, UnitEntry]:
         """Unit entries read from the overlay's pack by offset."""
-        return {rel: pickle.loads(blob) for rel, blob in self.blobs(overlay, details, rels).items()}
+        return {rel: unpack(blob) for rel, blob in self.blobs(overlay, details, rels).items()}
 
     def blobs(self, overlay: str, details: OverlayDetails, rels: Iterable[str]) -> dict[str, bytes]:
         """Unit entries as stored (pickled) in the overlay's pack."""

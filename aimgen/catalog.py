@@ -102,6 +102,8 @@ class Catalog:
     namespace_models: dict[tuple[str, str], tuple[aim.AIMModel, SourceRef]]
     cluster_runtime_configs: dict[str, tuple[aim.AIMClusterRuntimeConfig, SourceRef]]
     namespace_runtime_configs: dict[tuple[str, str], tuple[aim.AIMRuntimeConfig, SourceRef]]
+    # visible_profiles per namespace, computed once per catalog (every service of a namespace asks again)
+    visible: dict[str, list[Profile]] = field(default_factory=dict, compare=False, repr=False)
 
     def all_profiles(self) -> list[Profile]:
         out = [p for ps in self.cluster_profiles.values() for p in ps]
@@ -110,8 +112,10 @@ class Catalog:
 
     def visible_profiles(self, namespace: str) -> list[Profile]:
         """Profiles a service in `namespace` may use: its namespace's, then cluster-wide (never another namespace's)."""
-        own = [p for (ns, _), ps in sorted(self.namespace_profiles.items()) if ns == namespace for p in ps]
-        return own + [p for _, ps in sorted(self.cluster_profiles.items()) for p in ps]
+        if namespace not in self.visible:
+            own = [p for (ns, _), ps in sorted(self.namespace_profiles.items()) if ns == namespace for p in ps]
+            self.visible[namespace] = own + [p for _, ps in sorted(self.cluster_profiles.items()) for p in ps]
+        return list(self.visible[namespace])
 
     def lookup_profile(self, namespace: str, name: str) -> Profile | None:
         """Explicit reference: a namespace profile/template of that name, else a cluster one (v1alpha2 first)."""

@@ -7,6 +7,7 @@ min(48, 52 - len(namespace)), so `<isvc>-predictor` and the raw-deployment host 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -38,6 +39,14 @@ def sanitize_label_value(value: str) -> str:
 
 def hash_inputs(*inputs: object, length: int = 8) -> str:
     """sha256 of the JSON encodings of `inputs` joined by '|' (Go json.Marshal of strings), hex prefix."""
+    if all(type(x) is str for x in inputs):  # names of namespaces, services...: the same ones again and again
+        return _hash_strings(inputs, length)  # type: ignore[arg-type]
+    joined = "|".join(json.dumps(x, separators=(",", ":"), ensure_ascii=False) for x in inputs)
+    return hashlib.sha256(joined.encode()).hexdigest()[:length]
+
+
+@functools.lru_cache(maxsize=8192)
+def _hash_strings(inputs: tuple[str, ...], length: int) -> str:
     joined = "|".join(json.dumps(x, separators=(",", ":"), ensure_ascii=False) for x in inputs)
     return hashlib.sha256(joined.encode()).hexdigest()[:length]
 

@@ -28,6 +28,7 @@ from .cache import (
     ServiceEntry,
     UnitEntry,
     digest,
+    pack,
     read_input,
 )
 from .deployed import autoscaler_fact
@@ -38,7 +39,8 @@ from .load import Locator, load_files, parse_documents
 from .manifest import Manifest
 from .models.aim import AIMService
 from .output import write_file
-from .render import check_groups, run_check
+from .render import Part, PartRenderer, check_groups, run_check
+from .render.context import ServiceContext
 from .resolve import resolve_service
 
 PARALLEL_MIN = 200  # services to compile below which forking workers costs more than it gains (without --jobs)
@@ -70,12 +72,49 @@ class UnitJob:
 
 @dataclass(frozen=True)
 class Compiled:
-    """What a unit compiled to: its cache entry (None: the file holds other documents than AIMServices, so it is
-    shared) and the files it wrote to the stage."""
+    """What a unit compiled to: its entry, light (None: the file holds other documents than AIMServices, so it is
+    shared), the full entry packed as the pack stores it, the objects the overlay checks read (packed, with their
+    place in compile_overlay's order), and the files it wrote to the stage."""
 
     rel: str
     entry: UnitEntry | None
+    blob: bytes = b""
+    checked: bytes = b""
     files: frozenset[str] = frozenset()
+
+
+def packed(rel: str, entry: UnitEntry, files: frozenset[str]) -> Compiled:
+    checked = [(s.order, i, j, group, m) for i, s in enumerate(entry.services)
+               for j, (group, m) in enumerate(s.checked)]
+    return Compiled(rel, entry.light(), pack(entry), pack(checked) if checked else b"", files)
+
+
+class _Watched(ServiceContext):
+    """A ServiceContext noting whether the deployed autoscaler class was read (by the part renderer given it)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "deployed_autoscaler_class":
+            object.__getattribute__(self, "__dict__")["_read"] = True
+        return object.__getattribute__(self, name)
+
+
+class Parts:
+    """The parts of one service's first rendering, and whether each read the deployed autoscaler class: a second
+    rendering against other deployed classes re-runs only those that did."""
+
+    def __init__(self) -> None:
+        self.first: dict[Any, tuple[Part, bool]] = {}
+
+    def record(self, renderer: PartRenderer, ctx: ServiceContext) -> Part:
+        watched = object.__new__(_Watched)
+        watched.__dict__.update(ctx.__dict__)
+        part = renderer(watched)
+        self.first[renderer] = (part, watched.__dict__.get("_read", False))
+        return part
+
+    def replay(self, renderer: PartRenderer, ctx: ServiceContext) -> Part:
+        part, read = self.first.get(renderer, (None, True))
+        return renderer(ctx) if read or part is None else part
 
 
 class RecordingLookup(Mapping[tuple[str, str], str]):
@@ -102,7 +141,8 @@ def compile_one(job: UnitJob, service: AIMService, source: SourceRef) -> tuple[S
     assert job.context is not None
     lookup = RecordingLookup(job.deployed)
     resolution = resolve_service(service, source, job.context.catalog, job.context.inventory)
-    compiled = compile_service(job.context, service, source, lookup, resolution)
+    parts = Parts()
+    compiled = compile_service(job.context, service, source, lookup, resolution, parts.record)
     facts = {key: value for m in compiled.manifests if (fact := autoscaler_fact(m.obj)) for key, value in [fact]}
     reads = tuple(lookup.reads.items())
     alternative = None
@@ -111,7 +151,7 @@ def compile_one(job: UnitJob, service: AIMService, source: SourceRef) -> tuple[S
         for key in lookup.reads.keys() - facts.keys():
             after.pop(key, None)
         second = RecordingLookup(after)
-        again = compile_service(job.context, service, source, second, resolution)
+        again = compile_service(job.context, service, source, second, resolution, parts.replay)
         if again == compiled and second.reads.keys() == lookup.reads.keys():
             alternative = tuple(second.reads.items())
     return emit_service(job, compiled, reads, alternative)
@@ -159,7 +199,7 @@ def compile_unit(job: UnitJob, rel: str) -> Compiled:
     locate_all(Locator(job.root, {rel: data} if data is not None else None),
                [*diags, *(d for s in services for d in s.diagnostics)], locations)
     keys = tuple(((s.kind, s.metadata.namespace, s.metadata.name), src) for s, src in parsed)  # type: ignore[attr-defined]
-    return Compiled(rel, UnitEntry(hashed, keys, tuple(services), tuple(diags), locations), frozenset(files))
+    return packed(rel, UnitEntry(hashed, keys, tuple(services), tuple(diags), locations), frozenset(files))
 
 
 Slice = list[tuple[ServiceEntry, set[str], Locations]]
@@ -180,7 +220,19 @@ def compile_slice(job: UnitJob, start: int, stop: int) -> Slice:
 _JOBS: dict[str, UnitJob] = {}  # a worker's jobs, set once by the pool initializer from its explicit arguments
 
 
+def die_with_parent() -> None:
+    """Ask Linux to end this process when its parent does (a compiler or worker never outlives its build)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still ends its workers
+        pass
+
+
 def _adopt(jobs: dict[str, UnitJob]) -> None:
+    die_with_parent()
     gc.disable()  # short-lived: no reference cycles worth collecting among many fresh objects
     _JOBS.update(jobs)
 
@@ -194,22 +246,28 @@ def _compile_slice(overlay: str, start: int, stop: int) -> Slice:
 
 
 def run_jobs(jobs: dict[str, UnitJob], units: dict[str, list[str]], workers: int, forced: bool
-             ) -> tuple[dict[str, list[Compiled]], dict[str, Slice]]:
+             ) -> Iterator[tuple[str, list[Compiled], Slice]]:
     """Compile the given units (by overlay) and the services of the overlays compiled whole, on `workers` forked
-    processes when it pays (they inherit the jobs), in this process otherwise; in order either way."""
-    whole = {name: job for name, job in jobs.items() if job.services}
-    size = sum(len(rels) for rels in units.values()) + sum(len(job.services) for job in whole.values())
+    processes when it pays (they inherit the jobs), in this process otherwise. Yields each overlay, in the order
+    of `jobs`, as soon as it is done (the rest keeps compiling)."""
+    size = sum(len(rels) for rels in units.values()) + sum(len(job.services) for job in jobs.values())
     if workers <= 1 or not (forced or size >= PARALLEL_MIN) or "fork" not in multiprocessing.get_all_start_methods():
-        return ({name: [compile_unit(jobs[name], rel) for rel in rels] for name, rels in units.items()},
-                {name: compile_slice(job, 0, len(job.services)) for name, job in whole.items()})
+        for name, job in jobs.items():
+            compiled = [compile_unit(job, rel) for rel in units.get(name, [])]
+            yield name, compiled, compile_slice(job, 0, len(job.services))
+        return
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_adopt,
                              initargs=(jobs,)) as pool:
-        unit_futures = {name: [pool.submit(_compile_units, name, rels[i:i + BATCH])
-                               for i in range(0, len(rels), BATCH)] for name, rels in units.items()}
-        slice_futures = {name: [pool.submit(_compile_slice, name, i, min(i + BATCH, len(job.services)))
-                                for i in range(0, len(job.services), BATCH)] for name, job in whole.items()}
-        return ({name: [c for f in fs for c in f.result()] for name, fs in unit_futures.items()},
-                {name: [s for f in fs for s in f.result()] for name, fs in slice_futures.items()})
+        futures = {name: ([pool.submit(_compile_units, name, units[name][i:i + BATCH])
+                           for i in range(0, len(units.get(name, [])), BATCH)],
+                          [pool.submit(_compile_slice, name, i, min(i + BATCH, len(job.services)))
+                           for i in range(0, len(job.services), BATCH)]) for name, job in jobs.items()}
+        try:
+            for name, (unit_futures, slice_futures) in futures.items():
+                yield (name, [c for f in unit_futures for c in f.result()],
+                       [s for f in slice_futures for s in f.result()])
+        finally:  # also when the consumer stops early: what is queued is not compiled
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 # --- the shared inputs, and the checks across units --------------------------------------------------------------
