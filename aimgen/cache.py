@@ -198,17 +198,30 @@ def pack(value: Any) -> bytes:
     return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
 
+class CacheCorrupt(Exception):
+    """An entry of the cache could not be read back: the build starts again without the cache."""
+
+
 def unpack(blob: bytes) -> Any:
-    return pickle.loads(zlib.decompress(blob))
+    """A value `pack` stored; CacheCorrupt when the bytes are not such a value (zlib checksums its content)."""
+    try:
+        return pickle.loads(zlib.decompress(blob))
+    except (zlib.error, *_UNREADABLE) as exc:
+        raise CacheCorrupt(f"{type(exc).__name__}: {exc}") from exc
 
 
 def read_blobs(pack: Path, spans: dict[str, tuple[int, int]]) -> dict[str, bytes]:
-    """Entries of a pack, by (offset, length)."""
+    """Entries of a pack, by (offset, length); CacheCorrupt when the pack is gone or shorter."""
     out: dict[str, bytes] = {}
-    with pack.open("rb") as fh:
-        for rel, (offset, length) in sorted(spans.items(), key=lambda item: item[1]):
-            fh.seek(offset)
-            out[rel] = fh.read(length)
+    try:
+        with pack.open("rb") as fh:
+            for rel, (offset, length) in sorted(spans.items(), key=lambda item: item[1]):
+                fh.seek(offset)
+                out[rel] = fh.read(length)
+                if len(out[rel]) != length:
+                    raise CacheCorrupt(f"{pack.name} ends before the entry of {rel}")
+    except OSError as exc:
+        raise CacheCorrupt(f"{pack.name}: {exc.strerror}") from exc
     return out
 
 

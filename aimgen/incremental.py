@@ -33,6 +33,7 @@ from .cache import (
     CACHE_DIR,
     SHARED,
     BuildCache,
+    CacheCorrupt,
     Group,
     Key,
     Locations,
@@ -52,7 +53,17 @@ from .cache import (
     unpack,
 )
 from .deployed import DEPLOYED_FILES, Fact, file_facts
-from .diagnostics import EXIT_INPUT_ERROR, EXIT_OK, EXIT_OUT_OF_DATE, Diagnostic, Diagnostics, SourceRef, error
+from .diagnostics import (
+    EXIT_INPUT_ERROR,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_OUT_OF_DATE,
+    AimgenError,
+    Diagnostic,
+    Diagnostics,
+    SourceRef,
+    error,
+)
 from .emit import GITOPS_DIR, gitops_dir
 from .manifest import Manifest
 from .output import Plan, Stat, apply_plan, plan_changes, scan_files, stat_of
@@ -73,7 +84,12 @@ _CONTENT = re.compile(rb"^[ \t]*[^\s#]", re.M)
 def run_build(options: BuildOptions) -> BuildResult:
     """Build the selected overlays; write only when every overlay compiled without errors."""
     names = select_overlays(options.root, options.overlays)
-    return Build(options, names, BuildCache.load(options.root, code_key())).run()
+    code = code_key()
+    try:
+        return Build(options, names, BuildCache.load(options.root, code)).run()
+    except CacheCorrupt:  # nothing was written yet: the same build without the cache
+        shutil.rmtree(options.root / CACHE_DIR, ignore_errors=True)
+        return Build(options, names, BuildCache(options.root, code)).run()
 
 
 # --- inputs --------------------------------------------------------------------------------------------------------
@@ -242,6 +258,8 @@ class Compiler:
                 if isinstance(result, types.GeneratorType):
                     result.close()
                 return
+            except CacheCorrupt as exc:
+                conn.send(("corrupt", str(exc)))
             except BaseException:  # the parent owns the user-facing error handling
                 conn.send(("error", traceback.format_exc()))
 
@@ -263,7 +281,7 @@ class Compiler:
         self.conn.send((method, args))
         status, value = self.conn.recv()
         if status != "ok":
-            raise RuntimeError(f"the compiler process failed:\n{value}")
+            _raise(status, value)
         return value
 
     def stream(self, method: str, *args: Any) -> Iterator[Any]:
@@ -279,7 +297,7 @@ class Compiler:
             elif status == "ok":
                 return
             else:
-                raise RuntimeError(f"the compiler process failed:\n{value}")
+                _raise(status, value)
 
     def close(self) -> None:
         """End the compiler process: asked to, and with its connection closed (a compiler still sending, because
@@ -461,6 +479,13 @@ class Compiler:
         if name not in self.shared:
             self.load_shared(name, shared, key)
         return self.wiring(self.shared[name])
+
+
+def _raise(status: str, value: str) -> None:
+    """The compiler process's failure, raised in the build process."""
+    if status == "corrupt":
+        raise CacheCorrupt(value)
+    raise RuntimeError(f"the compiler process failed:\n{value}")
 
 
 # --- one overlay ---------------------------------------------------------------------------------------------------
@@ -1161,7 +1186,13 @@ class LazyReports(list[ServiceReport]):
         details = self.details or self.build.cache.details(self.overlay)
         if details is None:
             return
-        units = self.build.cache.units(self.overlay, details, details.units)
+        try:
+            units = self.build.cache.units(self.overlay, details, details.units)
+        except CacheCorrupt as exc:  # damaged since this build read the index: rendered/ is right, the list lost
+            shutil.rmtree(self.build.cache.directory, ignore_errors=True)
+            raise AimgenError([error("CacheCorrupt", f"the build cache was damaged during the build ({exc}); "
+                                     "rendered/ is complete, the cache is deleted: build again for the report")],
+                              EXIT_INTERNAL) from exc
         position = {rel: i for i, rel in enumerate([WHOLE, *details.files])}
         entries = sorted(((s.order, position.get(rel, 0), i, s.report) for rel, u in units.items()
                           for i, s in enumerate(u.services)), key=lambda x: x[:3])

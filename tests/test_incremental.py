@@ -1,0 +1,283 @@
+"""The incremental build (aimgen/incremental.py, units.py, cache.py) against the plain pipeline.
+
+Every build must equal what the plain pipeline (load, compile_overlay, emit; no cache, no workers) gives for the
+same tree: the same bytes in rendered/, the same diagnostics. On top, the cache must answer unchanged inputs
+without rewriting anything, and recompile exactly what a change touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from aimgen import incremental
+from aimgen.build import compile_overlay, deployed_autoscaler_classes
+from aimgen.cache import CACHE_DIR, INDEX
+from aimgen.diagnostics import Diagnostics
+from aimgen.emit import emit, manifest_path
+from aimgen.gitops import gitops_files
+from aimgen.inputs import load_catalog, load_overlay
+from aimgen.load import Locator
+from aimgen.results import BuildOptions, BuildResult, discover_overlays
+from bench.generate import generate
+from tests.support import run_cli
+
+SERVICES = 60
+
+
+def reference(root: Path) -> tuple[dict[str, bytes], list[str]]:
+    """rendered/ and the diagnostics (as printed) of the plain pipeline, given what rendered/ holds now."""
+    catalog, catalog_diags = load_catalog(root)
+    results = [compile_overlay(*load_overlay(root, name, catalog),
+                               deployed_autoscaler_classes(root / "rendered" / name))
+               for name in discover_overlays(root)]
+    settings = [(r.name, r.settings.gitops) for r in results if r.settings]
+    wiring, wiring_diags = gitops_files(root, settings, False, False)
+    diags = Diagnostics([*catalog_diags, *wiring_diags])
+    for r in results:
+        diags.extend(r.diagnostics)
+    locator = Locator(root)
+    files: dict[str, bytes] = {}
+    for r in results:
+        for m in r.manifests:
+            files.setdefault(manifest_path(r.name, m), emit(m))
+    files.update(wiring)
+    return files, [str(locator.resolve(d)) for d in diags.sorted()]
+
+
+def rendered(root: Path) -> dict[str, bytes]:
+    base = root / "rendered"
+    return {p.relative_to(base).as_posix(): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()}
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    base = root / "rendered"
+    return {p.relative_to(base).as_posix(): p.stat().st_mtime_ns for p in base.rglob("*") if p.is_file()}
+
+
+def build(root: Path, check: bool = False, jobs: int | None = None) -> BuildResult:
+    return incremental.run_build(BuildOptions(root=root, check=check, jobs=jobs))
+
+
+def assert_plain(root: Path, result: BuildResult) -> None:
+    """The build left rendered/ and reported diagnostics exactly as the plain pipeline does."""
+    files, diags = reference(root)
+    assert [str(d) for d in result.diagnostics] == diags
+    if result.exit_code == 0:
+        assert rendered(root) == files
+
+
+def rewrite(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    root = tmp_path_factory.mktemp("generated")
+    return root, generate(root, SERVICES)
+
+
+@pytest.fixture
+def repo(generated: tuple[Path, list[str]], tmp_path: Path) -> tuple[Path, list[str]]:
+    """A fresh copy of the generated tree (built once, cold), and its service files."""
+    source, service_files = generated
+    root = tmp_path / "repo"
+    shutil.copytree(source, root)
+    assert build(root).exit_code == 0
+    return root, service_files
+
+
+def single_service_file(root: Path, service_files: list[str]) -> str:
+    """A service file holding one service that sets fixed replicas."""
+    return next(rel for rel in service_files if (root / rel).read_text().count("kind: AIMService") == 1
+                and "\n  replicas: " in (root / rel).read_text())
+
+
+def files_of(root: Path, rel: str) -> set[str]:
+    """The rendered files of the services in one input file (by their service-name label)."""
+    names = {doc["metadata"]["name"] for doc in yaml.safe_load_all((root / rel).read_text())}
+    overlay = rel.split("/")[1]
+    return {path for path, data in rendered(root).items() if path.startswith(overlay + "/")
+            and yaml.safe_load(data)["metadata"].get("labels", {}).get("aim.eai.amd.com/service.name") in names}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_cold_build_equals_the_plain_pipeline_whatever_the_jobs(generated: tuple[Path, list[str]], tmp_path: Path,
+                                                                jobs: int) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(generated[0], root)
+    result = build(root, jobs=jobs)
+    assert result.exit_code == 0 and result.cache is not None and result.cache.hits == 0
+    assert_plain(root, result)
+    assert len(rendered(root)) > 2 * SERVICES
+
+
+def test_noop_rebuild_answers_from_the_cache_and_writes_nothing(repo: tuple[Path, list[str]]) -> None:
+    root, _ = repo
+    before, stamps = rendered(root), mtimes(root)
+    result = build(root)
+    assert result.exit_code == 0 and result.cache is not None
+    assert result.cache.misses == 0 and result.cache.hits > 0
+    assert result.plan is not None and not result.plan.write and not result.plan.remove
+    assert rendered(root) == before and mtimes(root) == stamps
+    assert "(cache: " in result.summary_text()
+
+
+def test_one_changed_service_recompiles_and_rewrites_only_its_files(repo: tuple[Path, list[str]]) -> None:
+    root, service_files = repo
+    rel = single_service_file(root, service_files)
+    stamps = mtimes(root)
+    text = (root / rel).read_text()
+    replicas = int(re.search(r"\n  replicas: (\d+)", text).group(1))  # type: ignore[union-attr]
+    rewrite(root / rel, f"\n  replicas: {replicas}\n", f"\n  replicas: {replicas + 1}\n")
+    result = build(root)
+    assert result.exit_code == 0 and result.cache is not None and result.cache.misses == 1
+    assert_plain(root, result)
+    after = mtimes(root)
+    changed = {path for path, stamp in after.items() if stamps.get(path) != stamp}
+    assert changed and changed <= files_of(root, rel)
+
+
+@pytest.mark.parametrize("edit", ["catalog", "inventory", "namespaces"])
+def test_a_shared_input_change_is_seen(repo: tuple[Path, list[str]], edit: str) -> None:
+    root, _ = repo
+    if edit == "catalog":  # the services on this profile get other engine arguments
+        rewrite(root / "catalog/profiles/llama-8b.yaml", "max-num-seqs: 64", "max-num-seqs: 65")
+    elif edit == "inventory":  # no more MI300X nodes in dev (where its services run)
+        path = root / "overlays/dev/inventory.yaml"
+        inventory = yaml.safe_load(path.read_text())
+        assert any("MI300X" in json.dumps(p) for p in inventory["spec"]["nodePools"])
+        inventory["spec"]["nodePools"] = [p for p in inventory["spec"]["nodePools"] if "MI300X" not in json.dumps(p)]
+        path.write_text(yaml.safe_dump(inventory, sort_keys=False))
+    else:  # a namespace's labels (routes may depend on them)
+        rewrite(root / "overlays/prod-eu/namespaces.yaml", "gateway-access: inference", "gateway-access: blocked")
+    before = rendered(root)
+    result = build(root)
+    assert result.cache is not None and result.cache.misses > 0
+    assert_plain(root, result)
+    assert edit == "namespaces" or rendered(root) != before or result.exit_code != 0
+
+
+def test_another_aimgen_version_recompiles_everything(repo: tuple[Path, list[str]],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    root, _ = repo
+    stamps = mtimes(root)
+    monkeypatch.setattr(incremental, "code_key", lambda: b"another aimgen")
+    result = build(root)
+    assert result.cache is not None and result.cache.hits == 0
+    assert_plain(root, result)
+    assert mtimes(root) == stamps  # same bytes: nothing rewritten
+
+
+@pytest.mark.parametrize("damage", ["delete", "edit", "edit-same-size", "touch"])
+def test_a_damaged_output_is_rewritten(repo: tuple[Path, list[str]], damage: str) -> None:
+    root, _ = repo
+    before = rendered(root)
+    path = root / "rendered" / next(p for p in before if "/inferenceservice-" in p)
+    if damage == "delete":
+        path.unlink()
+    elif damage == "edit":
+        path.write_bytes(path.read_bytes() + b"# hand edit\n")
+    elif damage == "edit-same-size":
+        data = path.read_bytes()
+        path.write_bytes(data.replace(b"minReplicas: ", b"minReplicas: 9", 1)[: len(data) - 1] + b"\n")
+    else:
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert build(root, check=True).exit_code == (0 if damage == "touch" else 3)
+    result = build(root)
+    assert result.exit_code == 0
+    assert rendered(root) == before
+
+
+def test_check_uses_the_cache_and_writes_nothing(repo: tuple[Path, list[str]]) -> None:
+    root, service_files = repo
+    assert build(root, check=True).exit_code == 0
+    rel = single_service_file(root, service_files)
+    rewrite(root / rel, "\n  replicas: ", "\n  replicas: 1\n  # was: ")
+    before, stamps = rendered(root), mtimes(root)
+    result = build(root, check=True)
+    assert result.exit_code in (0, 3) and result.cache is not None and result.cache.misses == 1
+    assert rendered(root) == before and mtimes(root) == stamps
+    res = run_cli("build", "--check", "--format", "json", root=root)
+    assert json.loads(res.stdout)["cache"]["misses"] <= 1
+
+
+def test_the_cache_is_safe_to_delete_or_corrupt(repo: tuple[Path, list[str]]) -> None:
+    root, _ = repo
+    assert (root / CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
+    stamps = mtimes(root)
+    shutil.rmtree(root / CACHE_DIR)
+    result = build(root)
+    assert result.cache is not None and result.cache.hits == 0
+    assert_plain(root, result)
+    assert mtimes(root) == stamps
+    (root / CACHE_DIR / INDEX).write_bytes(b"not a pickle")
+    for pack in (root / CACHE_DIR).rglob("*.pack"):
+        pack.write_bytes(b"\0" * 16)
+    assert_plain(root, build(root))
+    index = pickle.loads((root / CACHE_DIR / INDEX).read_bytes())
+    assert index["summaries"]
+
+
+def test_errors_stay_errors_when_answered_from_the_cache(repo: tuple[Path, list[str]]) -> None:
+    root, service_files = repo
+    rel = single_service_file(root, service_files)
+    rewrite(root / rel, "\n  replicas: ", "\n  runtimeConfigName: nowhere\n  replicas: ")
+    before = rendered(root)
+    first = build(root)
+    assert first.exit_code == 1 and any(d.code == "ConfigNotFound" for d in first.diagnostics)
+    again = build(root)
+    assert again.cache is not None and again.cache.misses == 0
+    assert [str(d) for d in again.diagnostics] == [str(d) for d in first.diagnostics]
+    assert again.exit_code == 1 and rendered(root) == before
+    assert_plain(root, again)
+
+
+def test_added_and_deleted_services(repo: tuple[Path, list[str]]) -> None:
+    root, service_files = repo
+    rel = single_service_file(root, service_files)
+    copy = root / rel.replace(".yaml", "-copy.yaml")
+    doc = yaml.safe_load((root / rel).read_text())
+    doc["metadata"]["name"] += "-copy"
+    copy.write_text(yaml.safe_dump(doc, sort_keys=False))
+    result = build(root)
+    assert result.exit_code == 0 and result.cache is not None and result.cache.misses == 1
+    assert_plain(root, result)
+    (root / rel).unlink()
+    result = build(root)
+    assert result.exit_code == 0
+    assert_plain(root, result)
+
+
+def test_a_duplicate_service_across_files_is_reported_from_the_cache_too(repo: tuple[Path, list[str]]) -> None:
+    root, service_files = repo
+    rel = single_service_file(root, service_files)
+    shutil.copy(root / rel, root / rel.replace(".yaml", "-dup.yaml"))
+    first = build(root)
+    assert first.exit_code == 1
+    assert_plain(root, first)
+    again = build(root)
+    assert [str(d) for d in again.diagnostics] == [str(d) for d in first.diagnostics]
+
+
+def test_flow_style_and_multi_kind_files(repo: tuple[Path, list[str]]) -> None:
+    """A file guessed to hold services that does not (and the reverse) still builds as the plain pipeline does."""
+    root, service_files = repo
+    rel = single_service_file(root, service_files)
+    doc = yaml.safe_load((root / rel).read_text())
+    (root / rel).write_text(json.dumps(doc))  # flow style: no `kind: AIMService` line
+    assert_plain(root, build(root))
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": doc["metadata"]["namespace"],
+                                                                         "labels": {"extra": "yes"}}}
+    (root / rel).write_text(yaml.safe_dump_all([doc, namespace], sort_keys=False))
+    assert_plain(root, build(root))
+
