@@ -224,16 +224,17 @@ class Compiler:
             import multiprocessing
 
             ours, theirs = multiprocessing.Pipe()
-            self.process = multiprocessing.get_context("fork").Process(target=self._serve, args=(theirs,))
+            self.process = multiprocessing.get_context("fork").Process(target=self._serve, args=(theirs, ours))
             self.process.start()
             theirs.close()
             self.conn = ours
 
-    def _serve(self, conn: Connection) -> None:
+    def _serve(self, conn: Connection, parent_end: Connection) -> None:
         import traceback
 
         from .units import die_with_parent
 
+        parent_end.close()  # else the parent closing its end would never reach this process as an EOF
         die_with_parent()
 
         self.warm_up()
@@ -730,6 +731,15 @@ class Build:
     # -- the build
 
     def run(self) -> BuildResult:
+        try:
+            return self._run()
+        finally:
+            if self.compiler is not None:
+                self.compiler.close()
+            if self.stage is not None:
+                shutil.rmtree(self.stage, ignore_errors=True)
+
+    def _run(self) -> BuildResult:
         cached = self.cache.catalog
         if cached is None or cached[0] != self.catalog_key:
             self.start_compiler()
@@ -746,17 +756,11 @@ class Build:
                 self.classify(state)
             self.check_outputs(state)
             self.choose_way(state)
-        try:
-            if self.stage is not None:
-                remove_stale_stages(self.cache.directory)
-                self.stage.mkdir(parents=True)
-            merged = self.compile(states)
-            return self.finish(states, self.catalog_diagnostics(), [merged[s.name] for s in states])
-        finally:
-            if self.compiler is not None:
-                self.compiler.close()
-            if self.stage is not None:
-                shutil.rmtree(self.stage, ignore_errors=True)
+        if self.stage is not None:
+            remove_stale_stages(self.cache.directory)
+            self.stage.mkdir(parents=True)
+        merged = self.compile(states)
+        return self.finish(states, self.catalog_diagnostics(), [merged[s.name] for s in states])
 
     def compile(self, states: list[OverlayState]) -> dict[str, Merged]:
         """Compile what changed (and the wiring that is not cached), merging each overlay compiled from scratch as
