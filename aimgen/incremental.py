@@ -210,10 +210,11 @@ class Compiler:
     """The heavy half, run in a forked process (its imports overlap the parent's scan of rendered/) that serves
     the requests of one build, or in this process. It keeps the shared inputs it loaded between requests."""
 
-    def __init__(self, root: Any, options: BuildOptions, fork: bool, hint: str | None = None):
+    def __init__(self, root: Any, options: BuildOptions, fork: bool):
         self.root = root
         self.options = options
-        self.hint = hint  # an overlay known to have changed: its parsed shared inputs are read ahead
+        self.used = False  # whether it was asked anything
+        self.pending = 0  # replies to `post`ed requests not read yet
         self.kept: dict[str, tuple[bytes, Shared]] = {}
         self.shared: dict[str, Shared] = {}
         self.checked: dict[str, dict[str, bytes]] = {}  # the objects the checks read, of the units compiled
@@ -266,19 +267,32 @@ class Compiler:
 
     def warm_up(self) -> None:
         """What any compilation needs, done while the parent still scans: the compiler's modules, the emitter, the
-        AIMService schema (models build theirs on first use), and the hinted overlay's parsed shared inputs."""
+        AIMService schema (models build theirs on first use)."""
         from . import yamlout  # noqa: F401
         from .models.aim import AIMService
 
         AIMService.model_rebuild()
-        if self.hint is not None:
-            found = load_keyed_any(self.root / CACHE_DIR / self.hint / SHARED)
-            if found is not None:
-                self.kept[self.hint] = found
+
+    def post(self, method: str, *args: Any) -> None:
+        """Ask without waiting for the answer (read before the next request's)."""
+        if self.conn is not None:
+            self.used = True
+            self.conn.send((method, args))
+            self.pending += 1
+
+    def _drain(self) -> None:
+        assert self.conn is not None
+        self.used = True
+        while self.pending:
+            self.pending -= 1
+            status, value = self.conn.recv()
+            if status != "ok":
+                _raise(status, value)
 
     def call(self, method: str, *args: Any) -> Any:
         if self.conn is None:
             return getattr(self, method)(*args)
+        self._drain()
         self.conn.send((method, args))
         status, value = self.conn.recv()
         if status != "ok":
@@ -290,6 +304,7 @@ class Compiler:
         if self.conn is None:
             yield from getattr(self, method)(*args)
             return
+        self._drain()
         self.conn.send((method, args))
         while True:
             status, value = self.conn.recv()
@@ -314,6 +329,12 @@ class Compiler:
                 self.process.join()
 
     # -- in the compiler process
+
+    def read_ahead(self, name: str) -> None:
+        """The overlay's parsed shared inputs, as last kept (shared_inputs uses them when their key still holds)."""
+        found = load_keyed_any(self.root / CACHE_DIR / name / SHARED)
+        if found is not None:
+            self.kept[name] = found
 
     def catalog(self) -> Any:
         if self._catalog is None:
@@ -504,6 +525,8 @@ class OverlayState:
     inputs: bytes = b""
     inputs_changed: bool = True
     outputs_ok: bool = False
+    outputs: bytes = b""  # signature of its files under rendered/ as scanned (before this build writes)
+    newest: int = 0  # their newest mtime
     details: OverlayDetails | None = None  # the previous details, while they key this overlay
     shared: set[str] = field(default_factory=set)
     key: bytes = b""
@@ -591,6 +614,7 @@ class Build:
         self.present: dict[str, Stat] = {}  # every file under the built overlays' rendered/ directories
         self.own: dict[str, dict[str, Stat]] = {}  # the same, by overlay, in scan order (kept as files are written)
         self.unordered: set[str] = set()  # overlays whose own files gained a path (no longer in scan order)
+        self.touched: set[str] = set()  # overlays whose own files this build wrote or removed
         self.read: dict[str, bytes] = {}
         self.compiler: Compiler | None = None
         self.catalog_changed = False
@@ -607,12 +631,16 @@ class Build:
             self._all = input_files(str(self.root), "overlays")
         return self._all
 
-    def start_compiler(self, hint: str | None = None) -> Compiler:
+    def start_compiler(self, changed: str | None = None) -> Compiler:
+        """The compiler (started now if it is not yet); `changed`: an overlay found to need it, whose parsed
+        shared inputs it reads ahead."""
         if self.compiler is None:
             import multiprocessing
 
             fork = self.options.jobs != 1 and "fork" in multiprocessing.get_all_start_methods()
-            self.compiler = Compiler(self.root, self.options, fork, hint)
+            self.compiler = Compiler(self.root, self.options, fork)
+        if changed is not None and not self.compiler.used:
+            self.compiler.post("read_ahead", changed)
         return self.compiler
 
     def inputs_signature(self, state: OverlayState) -> bytes:
@@ -661,10 +689,11 @@ class Build:
         """Whether rendered/ is as the last build left it (or needs no look: a build that will fail again)."""
         own = self.own[state.name]
         summary = state.summary
+        state.outputs, state.newest = signature(own), max((s[1] for s in own.values()), default=0)
         state.outputs_ok = bool(summary) and (
             not state.inputs_changed and has_errors(summary.diagnostics)  # type: ignore[union-attr]
-            or summary.settled and summary.outputs == signature(own)  # type: ignore[union-attr]
-            and self.cache.trusted(max((s[1] for s in own.values()), default=0)))
+            or summary.settled and summary.outputs == state.outputs  # type: ignore[union-attr]
+            and self.cache.trusted(state.newest))
 
 
     def choose_way(self, state: OverlayState) -> None:
@@ -826,11 +855,13 @@ class Build:
             apply_plan(self.rendered, plan)
             for path in plan.write:
                 self.present[path] = stat = stat_of(os.stat(self.rendered / path))
+                self.touched.add(overlay_of(path))
                 own = self.own[overlay_of(path)]
                 if path not in own:
                     self.unordered.add(overlay_of(path))
                 own[path] = stat
             for path in plan.remove:
+                self.touched.add(overlay_of(path))
                 self.present.pop(path, None)
                 self.own[overlay_of(path)].pop(path, None)
         self.save(states, merged, settled=not options.check or plan.empty)
@@ -1055,10 +1086,13 @@ class Build:
             own = self.own[state.name]
             if state.name in self.unordered:
                 own = dict(sorted(own.items(), key=lambda item: path_order(item[0])))
-            newest = max([newest, *(s[1] for s in own.values())])
+            if state.name in self.touched:
+                state.outputs, state.newest = signature(own), max((s[1] for s in own.values()), default=0)
+            newest = max(newest, state.newest)
             holds = settled and (m.summary.settled if m.details is None else self.lookups_hold(state, m))
-            self.cache.summaries[state.name] = replace(m.summary, inputs=self.inputs_signature(state),
-                                                       outputs=signature(own), settled=holds)
+            inputs = state.inputs if state.whole == (state.summary.whole if state.summary else False) else \
+                self.inputs_signature(state)
+            self.cache.summaries[state.name] = replace(m.summary, inputs=inputs, outputs=state.outputs, settled=holds)
         stored = [(s.name, m) for s, m in zip(states, merged, strict=True) if m.details is not None]
         if not stored and self.cache.summaries == before and not self.catalog_changed:
             return
