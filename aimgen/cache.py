@@ -325,6 +325,16 @@ class BuildCache:
         except _UNREADABLE:
             return cls(root, code)
 
+    def clear(self) -> None:
+        """Forget every build entry (index, details, packs, parsed shared inputs); other caches stay."""
+        (self.directory / INDEX).unlink(missing_ok=True)
+        for folder in (f for f in self.directory.iterdir() if f.is_dir()) if self.directory.is_dir() else ():
+            for name in (DETAILS, SHARED):
+                (folder / name).unlink(missing_ok=True)
+            for pack in folder.glob("*.pack"):
+                pack.unlink(missing_ok=True)
+        self.catalog, self.summaries, self._details, self.written_ns = None, {}, {}, 0
+
     def details(self, overlay: str) -> OverlayDetails | None:
         """The overlay's details, None when absent or unusable (its pack gone)."""
         if overlay not in self._details:

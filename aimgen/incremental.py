@@ -84,12 +84,12 @@ _CONTENT = re.compile(rb"^[ \t]*[^\s#]", re.M)
 def run_build(options: BuildOptions) -> BuildResult:
     """Build the selected overlays; write only when every overlay compiled without errors."""
     names = select_overlays(options.root, options.overlays)
-    code = code_key()
+    cache = BuildCache.load(options.root, code_key())
     try:
-        return Build(options, names, BuildCache.load(options.root, code)).run()
+        return Build(options, names, cache).run()
     except CacheCorrupt:  # nothing was written yet: the same build without the cache
-        shutil.rmtree(options.root / CACHE_DIR, ignore_errors=True)
-        return Build(options, names, BuildCache(options.root, code)).run()
+        cache.clear()
+        return Build(options, names, cache).run()
 
 
 # --- inputs --------------------------------------------------------------------------------------------------------
@@ -1227,7 +1227,7 @@ class LazyReports(list[ServiceReport]):
         try:
             units = self.build.cache.units(self.overlay, details, details.units)
         except CacheCorrupt as exc:  # damaged since this build read the index: rendered/ is right, the list lost
-            shutil.rmtree(self.build.cache.directory, ignore_errors=True)
+            self.build.cache.clear()
             raise AimgenError([error("CacheCorrupt", f"the build cache was damaged during the build ({exc}); "
                                      "rendered/ is complete, the cache is deleted: build again for the report")],
                               EXIT_INTERNAL) from exc

@@ -212,7 +212,7 @@ def test_check_uses_the_cache_and_writes_nothing(repo: tuple[Path, list[str]]) -
 
 
 def test_the_cache_is_safe_to_delete_or_corrupt(repo: tuple[Path, list[str]]) -> None:
-    root, _ = repo
+    root, service_files = repo
     assert (root / CACHE_DIR / ".gitignore").read_text().splitlines()[-1] == "*"
     stamps = mtimes(root)
     shutil.rmtree(root / CACHE_DIR)
@@ -220,12 +220,17 @@ def test_the_cache_is_safe_to_delete_or_corrupt(repo: tuple[Path, list[str]]) ->
     assert result.cache is not None and result.cache.hits == 0
     assert_plain(root, result)
     assert mtimes(root) == stamps
-    (root / CACHE_DIR / INDEX).write_bytes(b"not a pickle")
     for pack in (root / CACHE_DIR).rglob("*.pack"):
         pack.write_bytes(b"\0" * 16)
+    schemas = root / CACHE_DIR / "schemas" / "kept"
+    schemas.parent.mkdir()
+    schemas.write_text("converted schemas are another cache")
+    rewrite(root / single_service_file(root, service_files), "\n  replicas: ", "\n  replicas: 1\n  # was: ")
+    assert_plain(root, build(root))  # the short way reads the damaged pack: the build starts again without it
+    (root / CACHE_DIR / INDEX).write_bytes(b"not a pickle")
     assert_plain(root, build(root))
     index = pickle.loads((root / CACHE_DIR / INDEX).read_bytes())
-    assert index["summaries"]
+    assert index["summaries"] and schemas.read_text()
 
 
 def test_errors_stay_errors_when_answered_from_the_cache(repo: tuple[Path, list[str]]) -> None:
