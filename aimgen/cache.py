@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 CACHE_DIR = ".aimgen-cache"
 INDEX = "index.pickle"
 DETAILS = "details.bin"
-SHARED = "shared.pickle"  # an overlay's shared inputs, parsed (incremental.Compiler.shared_inputs)
+SHARED = "shared.pickle"  # an overlay's shared inputs, parsed (compiler.Compiler.shared_inputs)
 FORMAT = 4  # bump when the shape of the entries changes
 
 Read = tuple[tuple[str, str], str | None]  # a lookup of the deployed classes and what it found

@@ -1,6 +1,6 @@
 """Compiling units: the input files of an overlay, each to its services' objects, diagnostics and cache entry.
 
-The heavy half of an incremental build (pydantic, the renderers), run in the compiler process that
+The heavy half of an incremental build (pydantic, the renderers), run in the compiler process (compiler.py) that
 incremental.py forks once it knows something must be compiled, and in the workers that process forks in turn:
 they inherit the parsed shared inputs (`UnitJob`, built once per overlay), never pickled. A unit is a file
 of AIMService documents; an overlay compiled whole (bases, patches, services among its shared documents)
