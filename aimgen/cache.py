@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 CACHE_DIR = ".aimgen-cache"
 INDEX = "index.pickle"
 DETAILS = "details.bin"
+JOURNAL = "details.log"  # changes to details.bin since it was written, appended by builds that change little
 SHARED = "shared.pickle"  # an overlay's shared inputs, parsed (compiler.Compiler.shared_inputs)
 FORMAT = 4  # bump when the shape of the entries changes
 
@@ -280,6 +281,60 @@ def dump_details(detail: OverlayDetails) -> bytes:
     return b"M" + len(plain).to_bytes(8, "little") + plain + _dumps({k: values[k] for k in _RICH})
 
 
+def journal_limit(details_size: int) -> int:
+    """How large an overlay's details journal may grow before details.bin is written whole again."""
+    return max(details_size // 4, 1 << 16)
+
+
+def details_delta(base: OverlayDetails, detail: OverlayDetails) -> dict[str, Any]:
+    """What turns `base` into `detail`: per dict field its changed entries, removed keys and, when the keys' order
+    differs, the new order; other fields whole when they differ."""
+    delta: dict[str, Any] = {}
+    for f in fields(detail):
+        new, old = getattr(detail, f.name), getattr(base, f.name)
+        if isinstance(new, dict):
+            changed = {k: v for k, v in new.items() if k not in old or old[k] != v}
+            removed = [k for k in old if k not in new]
+            order = list(new) if changed.keys() - old.keys() or removed or list(new) != list(old) else None
+            if changed or removed or order:
+                delta[f.name] = (changed, removed, order)
+        elif new != old:
+            delta[f.name] = new
+    return delta
+
+
+def apply_delta(detail: OverlayDetails, delta: dict[str, Any]) -> None:
+    for name, value in delta.items():
+        current = getattr(detail, name)
+        if isinstance(current, dict):
+            changed, removed, order = value
+            if order is None:
+                current.update(changed)
+            else:
+                setattr(detail, name, {k: changed[k] if k in changed else current[k] for k in order})
+        else:
+            setattr(detail, name, value)
+
+
+def read_journal(data: bytes, token: bytes) -> list[dict[str, Any]]:
+    """The deltas appended for the details.bin of digest `token` (those of an earlier details.bin are void);
+    CacheCorrupt when a record is cut or unreadable."""
+    deltas, offset = [], 0
+    while offset < len(data):
+        size = int.from_bytes(data[offset:offset + 8], "little")
+        record = data[offset + 8:offset + 8 + size]
+        if len(record) != size:
+            raise CacheCorrupt(f"{JOURNAL} ends inside a record")
+        try:
+            owner, delta = pickle.loads(record)
+        except _UNREADABLE as exc:
+            raise CacheCorrupt(f"{JOURNAL}: {type(exc).__name__}: {exc}") from exc
+        if owner == token:
+            deltas.append(delta)
+        offset += 8 + size
+    return deltas
+
+
 def load_details(data: bytes) -> OverlayDetails:
     """What dump_details wrote; CacheCorrupt when it is not that."""
     try:
@@ -307,6 +362,8 @@ class BuildCache:
     summaries: dict[str, OverlaySummary] = field(default_factory=dict)
     written_ns: int = 0  # mtime of the index when loaded: rendered files modified since are not trusted by stat
     _details: dict[str, OverlayDetails | None] = field(default_factory=dict)
+    _stored: dict[str, tuple[OverlayDetails, bytes, int, int]] = field(default_factory=dict)  # details as on disk:
+    # the object, the digest and size of details.bin, the journal's size
 
     @property
     def directory(self) -> Path:
@@ -329,18 +386,26 @@ class BuildCache:
         """Forget every build entry (index, details, packs, parsed shared inputs); other caches stay."""
         (self.directory / INDEX).unlink(missing_ok=True)
         for folder in (f for f in self.directory.iterdir() if f.is_dir()) if self.directory.is_dir() else ():
-            for name in (DETAILS, SHARED):
+            for name in (DETAILS, JOURNAL, SHARED):
                 (folder / name).unlink(missing_ok=True)
             for pack in folder.glob("*.pack"):
                 pack.unlink(missing_ok=True)
-        self.catalog, self.summaries, self._details, self.written_ns = None, {}, {}, 0
+        self.catalog, self.summaries, self._details, self._stored, self.written_ns = None, {}, {}, {}, 0
 
     def details(self, overlay: str) -> OverlayDetails | None:
         """The overlay's details, None when absent or unusable (its pack gone)."""
         if overlay not in self._details:
+            folder = self.directory / overlay
             try:
-                found = load_details((self.directory / overlay / DETAILS).read_bytes())
-                self._details[overlay] = found if (self.directory / overlay / found.pack).is_file() else None
+                data = (folder / DETAILS).read_bytes()
+                found, token = load_details(data), digest(data)
+                journal = (folder / JOURNAL).read_bytes() if (folder / JOURNAL).exists() else b""
+                for delta in read_journal(journal, token):
+                    apply_delta(found, delta)
+                usable = (folder / found.pack).is_file()
+                self._details[overlay] = found if usable else None
+                if usable:
+                    self._stored[overlay] = (found, token, len(data), len(journal))
             except (OSError, CacheCorrupt):
                 self._details[overlay] = None
         return self._details[overlay]
@@ -371,13 +436,27 @@ class BuildCache:
             folder = self.directory / overlay
             folder.mkdir(exist_ok=True)
             self._append(folder, detail, units.get(overlay, {}), overlay in fresh)
-            atomic_write(folder / DETAILS, dump_details(detail))
+            self._store_details(folder, overlay, detail, overlay in fresh)
             self._details[overlay] = detail
             for pack in folder.glob("*.pack"):
                 if pack.name != detail.pack:
                     pack.unlink(missing_ok=True)
         atomic_write(self.directory / INDEX, _dumps({"format": FORMAT, "code": self.code, "catalog": self.catalog,
                                                       "summaries": self.summaries}))
+
+    def _store_details(self, folder: Path, overlay: str, detail: OverlayDetails, fresh: bool) -> None:
+        """Append what changed since the details on disk to the journal while it stays within journal_limit; else
+        write details.bin whole and start a new journal."""
+        stored = self._stored.pop(overlay, None)
+        if stored is not None and not fresh:
+            base, token, size, journal = stored
+            record = _dumps((token, details_delta(base, detail)))
+            if journal + len(record) <= journal_limit(size):
+                with (folder / JOURNAL).open("ab") as fh:
+                    fh.write(len(record).to_bytes(8, "little") + record)
+                return
+        atomic_write(folder / DETAILS, dump_details(detail))
+        (folder / JOURNAL).unlink(missing_ok=True)
 
     @staticmethod
     def _append(folder: Path, detail: OverlayDetails, blobs: dict[str, bytes], fresh: bool) -> None:

@@ -12,14 +12,15 @@ import os
 import pickle
 import re
 import shutil
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 import yaml
 
-from aimgen import incremental
+from aimgen import cache, incremental
 from aimgen.build import compile_overlay, deployed_autoscaler_classes
-from aimgen.cache import CACHE_DIR, INDEX
+from aimgen.cache import CACHE_DIR, INDEX, JOURNAL, BuildCache, code_key
 from aimgen.diagnostics import Diagnostics
 from aimgen.emit import emit, manifest_path
 from aimgen.gitops import gitops_files
@@ -286,3 +287,44 @@ def test_flow_style_and_multi_kind_files(repo: tuple[Path, list[str]]) -> None:
     (root / rel).write_text(yaml.safe_dump_all([doc, namespace], sort_keys=False))
     assert_plain(root, build(root))
 
+
+
+
+def test_details_kept_as_a_journal_equal_those_written_whole(repo: tuple[Path, list[str]], tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small changes append to an overlay's details journal; read back, the details are exactly (in content and
+    key order) those written whole, and every build stays that of the plain pipeline."""
+    root, service_files = repo
+    whole = tmp_path / "whole"
+    shutil.copytree(root, whole)
+    assert build(whole).exit_code == 0  # a copy's files have other inodes: this build records them
+    singles = [rel for rel in service_files if "\n  replicas: " in (root / rel).read_text()
+               and (root / rel).read_text().count("kind: AIMService") == 1]
+    overlay = singles[0].split("/")[1]
+    mine = [rel for rel in singles if rel.split("/")[1] == overlay][:3]
+    assert len(mine) == 3
+
+    def changes(at: Path) -> None:
+        for rel in mine[:2]:
+            rewrite(at / rel, "\n  replicas: ", "\n  replicas: 1\n  # was: ")
+            assert_plain(at, build(at))
+        doc = yaml.safe_load((at / mine[2]).read_text())
+        doc["metadata"]["name"] += "-new"
+        (at / mine[2].replace(".yaml", "-new.yaml")).write_text(yaml.safe_dump(doc, sort_keys=False))
+        assert_plain(at, build(at))
+        (at / mine[1]).unlink()
+        assert_plain(at, build(at))
+
+    def details(at: Path) -> list[tuple[str, object]]:
+        found = BuildCache.load(at, code_key()).details(overlay)
+        assert found is not None
+        return [(f.name, list(v.items()) if isinstance(v, dict) else v) for f in fields(found)
+                if f.name not in ("pack", "units") for v in [getattr(found, f.name)]]
+
+    changes(root)
+    assert (root / CACHE_DIR / overlay / JOURNAL).stat().st_size > 0
+    with monkeypatch.context() as m:
+        m.setattr(cache, "journal_limit", lambda size: -1)
+        changes(whole)
+    assert not (whole / CACHE_DIR / overlay / JOURNAL).exists()
+    assert details(root) == details(whole)
