@@ -281,6 +281,9 @@ def dump_details(detail: OverlayDetails) -> bytes:
     return b"M" + len(plain).to_bytes(8, "little") + plain + _dumps({k: values[k] for k in _RICH})
 
 
+_ABSENT = object()
+
+
 def journal_limit(details_size: int) -> int:
     """How large an overlay's details journal may grow before details.bin is written whole again."""
     return max(details_size // 4, 1 << 16)
@@ -293,7 +296,7 @@ def details_delta(base: OverlayDetails, detail: OverlayDetails) -> dict[str, Any
     for f in fields(detail):
         new, old = getattr(detail, f.name), getattr(base, f.name)
         if isinstance(new, dict):
-            changed = {k: v for k, v in new.items() if k not in old or old[k] != v}
+            changed = {k: v for k, v in new.items() if (o := old.get(k, _ABSENT)) is not v and o != v}
             removed = [k for k in old if k not in new]
             order = list(new) if changed.keys() - old.keys() or removed or list(new) != list(old) else None
             if changed or removed or order:
