@@ -627,7 +627,8 @@ class Build:
                 unchanged += m.summary.files - len(m.wanted)
                 wanted: dict[str, bytes | Path | None] = dict(wiring)
                 sums = {p: digest(d) for p, d in wiring.items()}
-                present = [p for p in self.own[state.name] if p.startswith(gitops_dir(state.name) + "/")]
+                prefix = gitops_dir(state.name) + "/"
+                present = [p for p in self.own[state.name] if p.startswith(prefix)]
             else:
                 wanted = {**m.wanted, **wiring}
                 sums = {**m.digests, **{p: digest(d) for p, d in wiring.items()}}
