@@ -19,6 +19,7 @@ are replaced atomically, after the pack entries they point to are written.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import marshal
 import os
@@ -27,7 +28,8 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -284,6 +286,18 @@ def dump_details(detail: OverlayDetails) -> bytes:
 _ABSENT = object()
 
 
+@contextmanager
+def without_gc() -> Iterator[None]:
+    """The cycle collector paused (loading large acyclic structures, which would only trigger useless walks)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def journal_limit(details_size: int) -> int:
     """How large an overlay's details journal may grow before details.bin is written whole again."""
     return max(details_size // 4, 1 << 16)
@@ -376,7 +390,7 @@ class BuildCache:
     def load(cls, root: Path, code: bytes) -> BuildCache:
         """The cache under `root`; empty when there is none, it is unreadable or another aimgen wrote it."""
         try:
-            with (root / CACHE_DIR / INDEX).open("rb") as fh:
+            with (root / CACHE_DIR / INDEX).open("rb") as fh, without_gc():
                 written_ns = os.fstat(fh.fileno()).st_mtime_ns
                 data = pickle.load(fh)
             if data["format"] != FORMAT or data["code"] != code:
@@ -398,20 +412,25 @@ class BuildCache:
     def details(self, overlay: str) -> OverlayDetails | None:
         """The overlay's details, None when absent or unusable (its pack gone)."""
         if overlay not in self._details:
-            folder = self.directory / overlay
-            try:
-                data = (folder / DETAILS).read_bytes()
-                found, token = load_details(data), digest(data)
-                journal = (folder / JOURNAL).read_bytes() if (folder / JOURNAL).exists() else b""
-                for delta in read_journal(journal, token):
-                    apply_delta(found, delta)
-                usable = (folder / found.pack).is_file()
-                self._details[overlay] = found if usable else None
-                if usable:
-                    self._stored[overlay] = (found, token, len(data), len(journal))
-            except (OSError, CacheCorrupt):
-                self._details[overlay] = None
+            with without_gc():  # tens of thousands of fresh tuples: collections would only walk them
+                self._load_details(overlay)
         return self._details[overlay]
+
+    def _load_details(self, overlay: str) -> None:
+        """details.bin with its journal replayed; None when absent, damaged or its pack is gone."""
+        folder = self.directory / overlay
+        self._details[overlay] = None
+        try:
+            data = (folder / DETAILS).read_bytes()
+            found, token = load_details(data), digest(data)
+            journal = (folder / JOURNAL).read_bytes() if (folder / JOURNAL).exists() else b""
+            for delta in read_journal(journal, token):
+                apply_delta(found, delta)
+        except (OSError, CacheCorrupt):
+            return
+        if (folder / found.pack).is_file():
+            self._details[overlay] = found
+            self._stored[overlay] = (found, token, len(data), len(journal))
 
     def units(self, overlay: str, details: OverlayDetails, rels: Iterable[str]) -> dict[str, UnitEntry]:
         """Unit entries read from the overlay's pack by offset."""
