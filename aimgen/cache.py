@@ -11,10 +11,11 @@ everything) and never serves a stale result:
   file is read and compared by digest: a deleted or hand-edited output is rewritten.
 
 Three layers, so that a build reads only what it needs: `index.pickle` (per overlay: signatures of its inputs
-and outputs and its report: all a build with nothing to compile reads), `<overlay>/details.pickle` (the
-overlay's files and indexes across its units: read when something in it changed) and `<overlay>/<n>.pack` (one
-pickled UnitEntry after another, read by offset, appended to, compacted when mostly garbage). Index and details
-are replaced atomically, after the pack entries they point to are written.
+and outputs and its report: all a build with nothing to compile reads), `<overlay>/details.bin` (the overlay's
+files and indexes across its units: read when something in it changed), with `details.log` (the deltas of later
+builds that changed little, replayed on load) and `<overlay>/<n>.pack` (one pickled UnitEntry after another,
+read by offset, appended to, compacted when mostly garbage). Index and details are replaced (or the journal
+appended to) after the pack entries they point to are written.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ INDEX = "index.pickle"
 DETAILS = "details.bin"
 JOURNAL = "details.log"  # changes to details.bin since it was written, appended by builds that change little
 SHARED = "shared.pickle"  # an overlay's shared inputs, parsed (compiler.Compiler.shared_inputs)
-FORMAT = 4  # bump when the shape of the entries changes
+FORMAT = 5  # bump when the shape of the entries changes
 
 Read = tuple[tuple[str, str], str | None]  # a lookup of the deployed classes and what it found
 Locations = dict[SourceRef, Location]
@@ -283,9 +284,6 @@ def dump_details(detail: OverlayDetails) -> bytes:
     return b"M" + len(plain).to_bytes(8, "little") + plain + _dumps({k: values[k] for k in _RICH})
 
 
-_ABSENT = object()
-
-
 @contextmanager
 def without_gc() -> Iterator[None]:
     """The cycle collector paused (loading large acyclic structures, which would only trigger useless walks)."""
@@ -303,18 +301,21 @@ def journal_limit(details_size: int) -> int:
     return max(details_size // 4, 1 << 16)
 
 
+_ABSENT = object()
+
+
 def details_delta(base: OverlayDetails, detail: OverlayDetails) -> dict[str, Any]:
-    """What turns `base` into `detail`: per dict field its changed entries, removed keys and, when the keys' order
-    differs, the new order; other fields whole when they differ."""
+    """What turns `base` into `detail`: per dict field its changed entries and, when its keys differ (added,
+    removed or reordered), the new keys in order; other fields whole when they differ."""
     delta: dict[str, Any] = {}
     for f in fields(detail):
         new, old = getattr(detail, f.name), getattr(base, f.name)
         if isinstance(new, dict):
             changed = {k: v for k, v in new.items() if (o := old.get(k, _ABSENT)) is not v and o != v}
-            removed = [k for k in old if k not in new]
-            order = list(new) if changed.keys() - old.keys() or removed or list(new) != list(old) else None
-            if changed or removed or order:
-                delta[f.name] = (changed, removed, order)
+            keys = list(new)
+            order = keys if keys != list(old) else None
+            if changed or order:
+                delta[f.name] = (changed, order)
         elif new != old:
             delta[f.name] = new
     return delta
@@ -324,7 +325,7 @@ def apply_delta(detail: OverlayDetails, delta: dict[str, Any]) -> None:
     for name, value in delta.items():
         current = getattr(detail, name)
         if isinstance(current, dict):
-            changed, removed, order = value
+            changed, order = value
             if order is None:
                 current.update(changed)
             else:
@@ -379,8 +380,8 @@ class BuildCache:
     summaries: dict[str, OverlaySummary] = field(default_factory=dict)
     written_ns: int = 0  # mtime of the index when loaded: rendered files modified since are not trusted by stat
     _details: dict[str, OverlayDetails | None] = field(default_factory=dict)
-    _stored: dict[str, tuple[OverlayDetails, bytes, int, int]] = field(default_factory=dict)  # details as on disk:
-    # the object, the digest and size of details.bin, the journal's size
+    _stored: dict[str, tuple[bytes, int, int]] = field(default_factory=dict)  # of the details loaded (as on disk):
+    # the digest and size of details.bin, the journal's size
 
     @property
     def directory(self) -> Path:
@@ -423,14 +424,17 @@ class BuildCache:
         try:
             data = (folder / DETAILS).read_bytes()
             found, token = load_details(data), digest(data)
-            journal = (folder / JOURNAL).read_bytes() if (folder / JOURNAL).exists() else b""
+            try:
+                journal = (folder / JOURNAL).read_bytes()
+            except FileNotFoundError:
+                journal = b""
             for delta in read_journal(journal, token):
                 apply_delta(found, delta)
-        except (OSError, CacheCorrupt):
+        except (*_UNREADABLE, CacheCorrupt):  # absent, damaged, or a delta of another shape
             return
         if (folder / found.pack).is_file():
             self._details[overlay] = found
-            self._stored[overlay] = (found, token, len(data), len(journal))
+            self._stored[overlay] = (token, len(data), len(journal))
 
     def units(self, overlay: str, details: OverlayDetails, rels: Iterable[str]) -> dict[str, UnitEntry]:
         """Unit entries read from the overlay's pack by offset."""
@@ -459,7 +463,6 @@ class BuildCache:
             folder.mkdir(exist_ok=True)
             self._append(folder, detail, units.get(overlay, {}), overlay in fresh)
             self._store_details(folder, overlay, detail, overlay in fresh)
-            self._details[overlay] = detail
             for pack in folder.glob("*.pack"):
                 if pack.name != detail.pack:
                     pack.unlink(missing_ok=True)
@@ -469,9 +472,10 @@ class BuildCache:
     def _store_details(self, folder: Path, overlay: str, detail: OverlayDetails, fresh: bool) -> None:
         """Append what changed since the details on disk to the journal while it stays within journal_limit; else
         write details.bin whole and start a new journal."""
-        stored = self._stored.pop(overlay, None)
-        if stored is not None and not fresh:
-            base, token, size, journal = stored
+        stored, base = self._stored.pop(overlay, None), self._details.get(overlay)
+        self._details[overlay] = detail
+        if stored is not None and base is not None and not fresh:
+            token, size, journal = stored
             record = _dumps((token, details_delta(base, detail)))
             if journal + len(record) <= journal_limit(size):
                 with (folder / JOURNAL).open("ab") as fh:

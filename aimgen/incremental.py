@@ -92,7 +92,8 @@ class OverlayState:
     files: list[InputFile]
     summary: OverlaySummary | None
     whole: bool = False
-    inputs: bytes = b""
+    inputs: bytes = b""  # signature of the inputs, as read for `inputs_whole` (the last build's classification)
+    inputs_whole: bool = False
     inputs_changed: bool = True
     outputs_ok: bool = False
     outputs: bytes = b""  # signature of its files under rendered/ as scanned (before this build writes)
@@ -226,7 +227,7 @@ class Build:
 
     def plan(self, name: str) -> OverlayState:
         state = OverlayState(name, input_files(str(self.root), f"overlays/{name}"), self.cache.summaries.get(name))
-        state.whole = state.summary.whole if state.summary else False
+        state.whole = state.inputs_whole = state.summary.whole if state.summary else False
         state.inputs = self.inputs_signature(state)
         state.inputs_changed = state.summary is None or state.summary.inputs != state.inputs
         if not state.inputs_changed:
@@ -661,8 +662,7 @@ class Build:
                 state.outputs, state.newest = signature(own), max((s[1] for s in own.values()), default=0)
             newest = max(newest, state.newest)
             holds = settled and (m.summary.settled if m.details is None else self.lookups_hold(state, m))
-            inputs = state.inputs if state.whole == (state.summary.whole if state.summary else False) else \
-                self.inputs_signature(state)
+            inputs = state.inputs if state.whole == state.inputs_whole else self.inputs_signature(state)
             self.cache.summaries[state.name] = replace(m.summary, inputs=inputs, outputs=state.outputs, settled=holds)
         stored = [(s.name, m) for s, m in zip(states, merged, strict=True) if m.details is not None]
         if not stored and self.cache.summaries == before and not self.catalog_changed:
