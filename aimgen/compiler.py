@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -63,7 +64,7 @@ class Compiled:
     shared: tuple[str, ...]  # the shared files, as finally classified
     units: dict[str, UnitEntry]  # light: the compiler keeps the objects the overlay checks read
     blobs: dict[str, bytes]  # the full entries, pickled (as stored in the pack)
-    fresh: set[str]  # the files compiled (written to the stage, named by digest, unless --check)
+    fresh: set[str]  # the files compiled (written to the stage at their paths, unless --check)
     shared_diagnostics: tuple[Diagnostic, ...]
     locations: Locations
     wiring: WiringEntry | None
@@ -280,6 +281,8 @@ class Compiler:
                 others = tuple(f.rel for f in input_files(str(self.root), f"overlays/{r.name}") if f.rel not in shared)
                 again = replace(r, shared=shared, key=b"", units=others, everything=True)
                 self.shared[r.name] = self.shared_inputs(r.name, shared, b"")
+                if r.stage is not None:  # what the first pass staged may differ: staged files are never replaced
+                    shutil.rmtree(r.stage / r.name, ignore_errors=True)
                 jobs, units = self.jobs([again])
                 name, compiled, slices = next(run_jobs(jobs, units, self.options.jobs or os.cpu_count() or 1,
                                                        self.options.jobs is not None), (r.name, [], []))

@@ -189,12 +189,12 @@ class Build:
         self.read: dict[str, bytes] = {}
         self.compiler: Compiler | None = None
         self.catalog_changed = False
-        # the files compiled are written here by the workers (named by digest), then moved into rendered/
+        # the files compiled are written here by the workers (at their paths under rendered/), then moved there
         staging = not options.check or options.validate is not None  # --validate reads the files compiled
         self.stage = cache.directory / f"stage-{os.getpid()}-{time.time_ns():x}" if staging else None
 
-    def staged(self, hashed: bytes) -> Path:
-        return Path(f"{self.stage or self.cache.directory / 'stage'}/{hashed.hex()}")
+    def staged(self, path: str) -> Path:
+        return Path(f"{self.stage or self.cache.directory / 'stage'}/{path}")
 
     def all_overlay_files(self) -> list[InputFile]:
         """Every file under overlays/: what an overlay compiled whole may read."""
@@ -525,7 +525,7 @@ class Build:
                     elif out.path not in before and out.path in self.present:
                         return None  # a file no service produced: foreign, or stale
                     elif before.get(out.path) != out.digest or out.path not in self.present:
-                        wanted[out.path] = self.staged(out.digest)
+                        wanted[out.path] = self.staged(out.path)
                     digests[out.path] = out.digest
         remove = {p for p in before if p not in digests and all(r in gone for r in details.produced.get(p, ()))}
         detail = OverlayDetails(state.key, False, {f.rel: f.digest for f in state.files}, frozenset(state.shared),
@@ -639,13 +639,24 @@ class Build:
             added |= sub.added
             remove |= set(sub.remove)
             unchanged += sub.unchanged
-        moved: set[Path] = set()
-        for path, source in write.items():  # a content staged once, wanted under two paths: copied for the second
-            if isinstance(source, Path) and source in moved and source.exists() and self.stage is not None:
-                write[path] = source.read_bytes()
-            elif isinstance(source, Path):
-                moved.add(source)
-        return Plan(write, frozenset(added), tuple(sorted(remove)), unchanged)
+        return Plan(write, frozenset(added), tuple(sorted(remove)), unchanged, self.whole_folders(states, write))
+
+    def whole_folders(self, states: list[OverlayState], write: dict[str, bytes | Path]) -> dict[str, Path]:
+        """The overlays whose rendered/ folder does not exist and whose files were all staged by this build (a cold
+        build): their staged folders are moved into place whole."""
+        if self.stage is None:
+            return {}
+        new = {s.name: s.compiled.fresh for s in states if s.compiled is not None and s.compiled.fresh
+               and not os.path.lexists(self.rendered / s.name)}
+        counts = dict.fromkeys(new, 0)
+        for path, source in write.items():
+            top = path.partition("/")[0]
+            if top in new:
+                if not isinstance(source, Path) or path not in new[top]:  # staged: a path compiled now
+                    del new[top]
+                else:
+                    counts[top] += 1
+        return {name: self.stage / name for name, fresh in new.items() if counts[name] == len(fresh)}
 
     def holds(self, digests: dict[str, bytes]) -> Callable[[str], bool]:
         return lambda path: self.on_disk(path) == digests[path]
@@ -703,7 +714,7 @@ class Build:
         return all(s.valid_for(after) for u in units.values() for s in u.services)
 
 
-def wanted_files(ordered: list[tuple[str, UnitEntry]], fresh: set[str], staged: Callable[[bytes], Path]
+def wanted_files(ordered: list[tuple[str, UnitEntry]], fresh: set[str], staged: Callable[[str], Path]
                  ) -> tuple[dict[str, bytes | Path | None], dict[str, bytes], list[Diagnostic]]:
     """Every file of the overlay (its staged copy when compiled in this build, else None), from the first service
     producing it (services in result order); the same object from several services is one file, a different one a
@@ -719,7 +730,7 @@ def wanted_files(ordered: list[tuple[str, UnitEntry]], fresh: set[str], staged: 
             first = owner.get(out.path)
             if first is None:
                 owner[out.path] = out
-                wanted[out.path] = staged(out.digest) if out.path in fresh else None
+                wanted[out.path] = staged(out.path) if out.path in fresh else None
                 digests[out.path] = out.digest
             elif first.digest != out.digest:
                 collisions.append(error(

@@ -7,6 +7,7 @@ half-written manifest.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -27,6 +28,9 @@ class Plan:
     added: frozenset[str] = frozenset()
     remove: tuple[str, ...] = ()
     unchanged: int = 0
+    # top folders of rendered/ that do not exist yet, each with a staged folder holding exactly its files of `write`:
+    # moved into place whole (one rename instead of one per file)
+    folders: dict[str, Path] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -122,14 +126,29 @@ def write_file(path: str, data: bytes) -> None:
         os.close(fd)
 
 
+def stage_file(stage: Path, rel: str, data: bytes) -> None:
+    """`data` as stage/rel, its folders made as needed; a file already there is the same object, staged by another
+    service."""
+    path = f"{stage}/{rel}"
+    try:
+        write_file(path, data)
+    except FileNotFoundError:
+        os.makedirs(path.rpartition("/")[0], exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            write_file(path, data)
+    except FileExistsError:
+        pass
+
+
 def apply_plan(rendered: Path, plan: Plan) -> None:
-    """Stage every new file next to its target first (files written elsewhere on the same filesystem are complete
-    already), then rename them all into place, then remove stale files. Eight threads: creating files is I/O the
-    filesystem serves in parallel."""
+    """Move the plan's whole new folders into place; stage every other new file next to its target (files written
+    elsewhere on the same filesystem are complete already), then rename them all into place, then remove stale
+    files. Eight threads: creating files is I/O the filesystem serves in parallel."""
     from concurrent.futures import ThreadPoolExecutor
 
     prefix = f".aimgen-{os.getpid()}-{time.time_ns():x}-"
-    todo = sorted(plan.write.items())
+    moved = _move_folders(rendered, plan.folders)
+    todo = sorted((rel, source) for rel, source in plan.write.items() if rel.partition("/")[0] not in moved)
     for folder in sorted({f"{rendered}/{rel}".rpartition("/")[0] for rel, _ in todo}):
         os.makedirs(folder, exist_ok=True)
     device = os.stat(rendered).st_dev if todo else 0
@@ -162,6 +181,20 @@ def apply_plan(rendered: Path, plan: Plan) -> None:
     for rel in plan.remove:
         (rendered / rel).unlink(missing_ok=True)
         _prune_empty_dirs((rendered / rel).parent, rendered)
+
+
+def _move_folders(rendered: Path, folders: dict[str, Path]) -> set[str]:
+    """Rename each staged folder to rendered/<name> (which does not exist); those that moved."""
+    moved: set[str] = set()
+    if folders:
+        rendered.mkdir(parents=True, exist_ok=True)
+    for name, staged in sorted(folders.items()):
+        try:
+            os.rename(staged, rendered / name)
+        except OSError:  # another filesystem, or the folder appeared meanwhile: its files are moved one by one
+            continue
+        moved.add(name)
+    return moved
 
 
 def _prune_empty_dirs(directory: Path, stop: Path) -> None:

@@ -9,7 +9,6 @@ is compiled by slices of its services. Overlay checks are re-run only on the gro
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import multiprocessing
 from collections.abc import Iterable, Iterator, Mapping
@@ -38,7 +37,7 @@ from .inputs import OverlayInputs, duplicate_keys, load_overlay, parse_all
 from .load import Locator, load_files, parse_documents
 from .manifest import Manifest
 from .models.aim import AIMService
-from .output import write_file
+from .output import stage_file
 from .render import Part, PartRenderer, check_groups, run_check
 from .render.context import ServiceContext
 from .resolve import resolve_service
@@ -159,7 +158,7 @@ def compile_one(job: UnitJob, service: AIMService, source: SourceRef) -> tuple[S
 
 def emit_service(job: UnitJob, compiled: CompiledService, reads: tuple[Read, ...],
                  alternative: tuple[Read, ...] | None) -> tuple[ServiceEntry, set[str]]:
-    """The service's cache entry; its files written to the stage (one per content: other workers may write it)."""
+    """The service's cache entry; its files written to the stage, at their paths under rendered/."""
     files: set[str] = set()
     outputs: list[OutputEntry] = []
     for m in compiled.manifests:
@@ -169,8 +168,7 @@ def emit_service(job: UnitJob, compiled: CompiledService, reads: tuple[Read, ...
         fact = autoscaler_fact(m.obj)
         outputs.append(OutputEntry(path, hashed, m.kind, m.namespace, m.name, m.service, (fact,) if fact else ()))
         if job.stage is not None and path not in files:
-            with contextlib.suppress(FileExistsError):  # the same object, written by another service
-                write_file(str(job.stage / hashed.hex()), data)
+            stage_file(job.stage, path, data)
         files.add(path)
     groups = check_groups(compiled.manifests)
     checked = tuple((group, m) for group, members in groups.items() for m in members)
