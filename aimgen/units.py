@@ -13,7 +13,7 @@ import gc
 import multiprocessing
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,22 +98,23 @@ class _Watched(ServiceContext):
 
 
 class Parts:
-    """The parts of one service's first rendering, and whether each read the deployed autoscaler class: a second
-    rendering against other deployed classes re-runs only those that did."""
+    """The parts of one service's rendering that read the deployed autoscaler class, each with its context: whether
+    the service renders the same against another deployed class re-runs only those."""
 
     def __init__(self) -> None:
-        self.first: dict[Any, tuple[Part, bool]] = {}
+        self.reading: list[tuple[PartRenderer, ServiceContext, Part]] = []
 
     def record(self, renderer: PartRenderer, ctx: ServiceContext) -> Part:
         watched = object.__new__(_Watched)
         watched.__dict__.update(ctx.__dict__)
         part = renderer(watched)
-        self.first[renderer] = (part, watched.__dict__.get("_read", False))
+        if watched.__dict__.get("_read", False):
+            self.reading.append((renderer, ctx, part))
         return part
 
-    def replay(self, renderer: PartRenderer, ctx: ServiceContext) -> Part:
-        part, read = self.first.get(renderer, (None, True))
-        return renderer(ctx) if read or part is None else part
+    def same_with(self, deployed_class: str | None) -> bool:
+        return all(renderer(replace(ctx, deployed_autoscaler_class=deployed_class)) == part
+                   for renderer, ctx, part in self.reading)
 
 
 class RecordingLookup(Mapping[tuple[str, str], str]):
@@ -135,24 +136,19 @@ class RecordingLookup(Mapping[tuple[str, str], str]):
 
 
 def compile_one(job: UnitJob, service: AIMService, source: SourceRef) -> tuple[ServiceEntry, set[str]]:
-    """One service, emitted. When what it looked up in rendered/ differs from what its own InferenceService will
-    say once written, it is compiled again against the latter: if nothing changes, both are valid."""
+    """One service, emitted. When the deployed class it looked up in rendered/ differs from what its own
+    InferenceService will say once written, the parts that read it are rendered again against the latter: if
+    nothing changes, both lookups are valid."""
     assert job.context is not None
     lookup = RecordingLookup(job.deployed)
     resolution = resolve_service(service, source, job.context.catalog, job.context.inventory)
     parts = Parts()
     compiled = compile_service(job.context, service, source, lookup, resolution, parts.record)
     facts = {key: value for m in compiled.manifests if (fact := autoscaler_fact(m.obj)) for key, value in [fact]}
-    reads = tuple(lookup.reads.items())
+    reads = tuple(lookup.reads.items())  # one at most: the service's own InferenceService
     alternative = None
-    if any(facts.get(key) != value for key, value in reads):
-        after = {**job.deployed, **facts}
-        for key in lookup.reads.keys() - facts.keys():
-            after.pop(key, None)
-        second = RecordingLookup(after)
-        again = compile_service(job.context, service, source, second, resolution, parts.replay)
-        if again == compiled and second.reads.keys() == lookup.reads.keys():
-            alternative = tuple(second.reads.items())
+    if len(reads) == 1 and facts.get(reads[0][0]) != reads[0][1] and parts.same_with(facts.get(reads[0][0])):
+        alternative = ((reads[0][0], facts.get(reads[0][0])),)
     return emit_service(job, compiled, reads, alternative)
 
 

@@ -8,7 +8,7 @@ Overlay checks look across all services of an overlay (shared paths, shared cach
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..diagnostics import Diagnostic
 from ..inputs import OverlayInputs
@@ -55,7 +55,9 @@ def render_service_objects(ctx: ServiceContext, run: PartRun | None = None) -> t
         manifests += part.manifests
         additions = additions + part.additions
         diagnostics += part.diagnostics
-    isvc, isvc_diags = render_inference_service(ctx, additions)
+    # only part renderers read rendered/ (the deployed class): the InferenceService follows from the parts, so a
+    # service renders the same against other deployed classes when its parts that read them do (units.Parts)
+    isvc, isvc_diags = render_inference_service(replace(ctx, deployed_autoscaler_class=None), additions)
     return [isvc, *manifests], diagnostics + isvc_diags
 
 
