@@ -21,6 +21,53 @@ try:
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
+_TAG = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ, _MERGE = _TAG + "str", _TAG + "map", _TAG + "seq", _TAG + "merge"
+_PLAIN_SCALARS = frozenset({_TAG + "null", _TAG + "bool", _TAG + "int", _TAG + "float"})
+
+
+class _NotPlain(Exception):
+    """A node the lean constructor leaves to SafeConstructor."""
+
+
+class _PlainLoader(_Loader):  # type: ignore[misc,valid-type]
+    """libyaml's loader with a lean constructor for what aimgen's inputs hold (maps, lists, strings, numbers,
+    booleans, nulls, anchors): the values SafeConstructor builds, at half its cost. Anything else (merge keys,
+    explicit or unknown tags, timestamps, unhashable keys) is built by SafeConstructor itself, with its errors."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        try:
+            return self._plain(node, {})
+        except (_NotPlain, TypeError, RecursionError):
+            return super().construct_document(node)
+
+    def _plain(self, node: Any, built: dict[int, Any]) -> Any:
+        tag = node.tag
+        if node.__class__ is yaml.ScalarNode:
+            if tag == _STR:
+                return node.value
+            if tag in _PLAIN_SCALARS:
+                return self.yaml_constructors[tag](self, node)
+            raise _NotPlain
+        done = built.get(id(node))  # an alias: the very object built for its anchor, as SafeConstructor does
+        if done is not None:
+            return done
+        if tag == _MAP and node.__class__ is yaml.MappingNode:
+            mapping: dict[Any, Any] = {}
+            built[id(node)] = mapping
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE:
+                    raise _NotPlain
+                key = self._plain(key_node, built)
+                mapping[key] = self._plain(value_node, built)  # TypeError: an unhashable key
+            return mapping
+        if tag == _SEQ and node.__class__ is yaml.SequenceNode:
+            sequence: list[Any] = []
+            built[id(node)] = sequence
+            sequence.extend(self._plain(item, built) for item in node.value)
+            return sequence
+        raise _NotPlain
+
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
@@ -61,7 +108,7 @@ def relative(path: Path, root: Path) -> str:
 def parse_documents(text: str | bytes, rel: str) -> tuple[list[Document], list[Diagnostic]]:
     """Split one file's text into non-empty documents; a syntax error becomes a diagnostic."""
     try:
-        values = list(yaml.load_all(text, Loader=_Loader))
+        values = list(yaml.load_all(text, Loader=_PlainLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(rel, mark.line + 1, mark.column + 1) if mark else Location(rel)
