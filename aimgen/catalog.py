@@ -104,6 +104,7 @@ class Catalog:
     namespace_runtime_configs: dict[tuple[str, str], tuple[aim.AIMRuntimeConfig, SourceRef]]
     # visible_profiles per namespace, computed once per catalog (every service of a namespace asks again)
     visible: dict[str, list[Profile]] = field(default_factory=dict, compare=False, repr=False)
+    by_image: dict[tuple[str, str], list[Profile]] = field(default_factory=dict, compare=False, repr=False)
 
     def all_profiles(self) -> list[Profile]:
         out = [p for ps in self.cluster_profiles.values() for p in ps]
@@ -116,6 +117,13 @@ class Catalog:
             own = [p for (ns, _), ps in sorted(self.namespace_profiles.items()) if ns == namespace for p in ps]
             self.visible[namespace] = own + [p for _, ps in sorted(self.cluster_profiles.items()) for p in ps]
         return list(self.visible[namespace])
+
+    def image_profiles(self, namespace: str, image: str) -> list[Profile]:
+        """visible_profiles(namespace) of that image, in the same order (computed once: services repeat images)."""
+        key = (namespace, image)
+        if key not in self.by_image:
+            self.by_image[key] = [p for p in self.visible_profiles(namespace) if p.image == image]
+        return list(self.by_image[key])
 
     def lookup_profile(self, namespace: str, name: str) -> Profile | None:
         """Explicit reference: a namespace profile/template of that name, else a cluster one (v1alpha2 first)."""

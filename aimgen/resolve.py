@@ -119,7 +119,6 @@ def model_candidates(
     """The profiles and templates that serve the service's model (SPEC §5.1)."""
     namespace = service.metadata.namespace
     model = service.spec.model
-    visible = catalog.visible_profiles(namespace)
     if model.name is not None:
         found = catalog.lookup_model(namespace, model.name)
         if found is None:
@@ -131,9 +130,10 @@ def model_candidates(
                 )
             ]
         image = found[0].spec.image
+        visible = catalog.visible_profiles(namespace)
         return [p for p in visible if p.model_name == model.name or (p.model_name is None and p.image == image)], []
     if model.image is not None:
-        matches = [p for p in visible if p.image == model.image]
+        matches = catalog.image_profiles(namespace, model.image)
         models = [m for m, _ in catalog.cluster_models.values()] + [
             m for (ns, _), (m, _) in catalog.namespace_models.items() if ns == namespace  # never another tenant's
         ]

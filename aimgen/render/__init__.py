@@ -14,7 +14,7 @@ from ..diagnostics import Diagnostic
 from ..inputs import OverlayInputs
 from ..inventory import Inventory
 from ..manifest import Manifest
-from .autoscaling import render_autoscaling
+from .autoscaling import check_mode_change, render_autoscaling
 from .caching import render_caches
 from .context import ServiceContext
 from .customprofile import render_custom_profile
@@ -41,7 +41,8 @@ class OverlayCheck:
 PartRun = Callable[[PartRenderer, ServiceContext], Part]
 
 # Order matters only for readability of reports; output paths are independent of it.
-PART_RENDERERS: list[PartRenderer] = [render_http_route, render_autoscaling, render_custom_profile, render_caches]
+PART_RENDERERS: list[PartRenderer] = [render_http_route, render_autoscaling, check_mode_change, render_custom_profile,
+                                      render_caches]
 
 
 def render_service_objects(ctx: ServiceContext, run: PartRun | None = None) -> tuple[list[Manifest], list[Diagnostic]]:

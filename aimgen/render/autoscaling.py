@@ -24,7 +24,7 @@ METRICS_PORT = "prometheus.kserve.io/port"  # set as the AIM operator does (aim-
 def render_autoscaling(ctx: ServiceContext) -> Part:
     spec = ctx.decision.service.spec
     plan = replica_plan(spec)
-    diagnostics = replica_diagnostics(spec, ctx.source) + mode_change(ctx, plan.autoscaled)
+    diagnostics = replica_diagnostics(spec, ctx.source)
     if not plan.autoscaled:
         return Part(diagnostics=diagnostics)
     triggers, problems = plan_triggers(spec, ctx.settings.autoscaling, ctx.source)
@@ -39,6 +39,12 @@ def render_autoscaling(ctx: ServiceContext) -> Part:
         additions=PodAdditions(annotations={SIDECAR_INJECT: name, METRICS_PORT: str(CONTAINER_PORT)}),
         diagnostics=diagnostics,
     )
+
+
+def check_mode_change(ctx: ServiceContext) -> Part:
+    """The only part that reads rendered/ (the deployed class): kept apart, so that a second rendering against
+    another deployed class re-runs this check alone."""
+    return Part(diagnostics=mode_change(ctx, replica_plan(ctx.decision.service.spec).autoscaled))
 
 
 def mode_change(ctx: ServiceContext, autoscaled: bool) -> list[Diagnostic]:
