@@ -47,6 +47,7 @@ INDEX = "index.pickle"
 DETAILS = "details.bin"
 JOURNAL = "details.log"  # changes to details.bin since it was written, appended by builds that change little
 SHARED = "shared.pickle"  # an overlay's shared inputs, parsed (compiler.Compiler.shared_inputs)
+INPUTS = "inputs.bin"  # digests of the input files by their stats (sources.KnownDigests)
 FORMAT = 5  # bump when the shape of the entries changes
 
 Read = tuple[tuple[str, str], str | None]  # a lookup of the deployed classes and what it found
@@ -379,6 +380,7 @@ class BuildCache:
     catalog: tuple[bytes, tuple[Diagnostic, ...], Locations] | None = None
     summaries: dict[str, OverlaySummary] = field(default_factory=dict)
     written_ns: int = 0  # mtime of the index when loaded: rendered files modified since are not trusted by stat
+    inputs: dict[str, tuple[tuple[int, int, int, int], bytes]] = field(default_factory=dict)  # rel -> stat, digest
     _details: dict[str, OverlayDetails | None] = field(default_factory=dict)
     _stored: dict[str, tuple[bytes, int, int]] = field(default_factory=dict)  # of the details loaded (as on disk):
     # the digest and size of details.bin, the journal's size
@@ -390,25 +392,34 @@ class BuildCache:
     @classmethod
     def load(cls, root: Path, code: bytes) -> BuildCache:
         """The cache under `root`; empty when there is none, it is unreadable or another aimgen wrote it."""
+        inputs = load_inputs(root / CACHE_DIR / INPUTS)
         try:
             with (root / CACHE_DIR / INDEX).open("rb") as fh, without_gc():
                 written_ns = os.fstat(fh.fileno()).st_mtime_ns
                 data = pickle.load(fh)
             if data["format"] != FORMAT or data["code"] != code:
-                return cls(root, code)
-            return cls(root, code, data["catalog"], data["summaries"], written_ns)
+                return cls(root, code, inputs=inputs)
+            return cls(root, code, data["catalog"], data["summaries"], written_ns, inputs)
         except _UNREADABLE:
-            return cls(root, code)
+            return cls(root, code, inputs=inputs)
 
     def clear(self) -> None:
         """Forget every build entry (index, details, packs, parsed shared inputs); other caches stay."""
         (self.directory / INDEX).unlink(missing_ok=True)
+        (self.directory / INPUTS).unlink(missing_ok=True)
         for folder in (f for f in self.directory.iterdir() if f.is_dir()) if self.directory.is_dir() else ():
             for name in (DETAILS, JOURNAL, SHARED):
                 (folder / name).unlink(missing_ok=True)
             for pack in folder.glob("*.pack"):
                 pack.unlink(missing_ok=True)
         self.catalog, self.summaries, self._details, self._stored, self.written_ns = None, {}, {}, {}, 0
+        self.inputs = {}
+
+    def save_inputs(self, inputs: dict[str, tuple[tuple[int, int, int, int], bytes]]) -> None:
+        """Record the digests of the input files by their stats."""
+        self.directory.mkdir(exist_ok=True)
+        atomic_write(self.directory / INPUTS, marshal.dumps((FORMAT, inputs)))
+        self.inputs = inputs
 
     def details(self, overlay: str) -> OverlayDetails | None:
         """The overlay's details, None when absent or unusable (its pack gone)."""
@@ -504,6 +515,25 @@ class BuildCache:
                     moved[rel] = (dst.tell(), length)
                     dst.write(src.read(length))
             detail.units = moved
+
+
+def load_inputs(path: Path) -> dict[str, tuple[tuple[int, int, int, int], bytes]]:
+    """The digests of input files by their stats (empty when absent, damaged or of another format)."""
+    try:
+        found = marshal.loads(path.read_bytes())
+    except _UNREADABLE:
+        return {}
+    if type(found) is not tuple or len(found) != 2 or found[0] != FORMAT or type(found[1]) is not dict:
+        return {}
+    return found[1]
+
+
+def fs_now(directory: Path) -> int:
+    """The filesystem's clock: the mtime of a file touched now (file times come from it, not from time.time)."""
+    probe = directory / ".clock"
+    probe.parent.mkdir(parents=True, exist_ok=True)
+    probe.touch()
+    return probe.stat().st_mtime_ns
 
 
 def settle(newest_ns: int, probe: Path) -> None:

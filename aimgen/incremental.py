@@ -38,6 +38,7 @@ from .cache import (
     WiringEntry,
     code_key,
     digest,
+    fs_now,
     read_input,
     settle,
 )
@@ -60,6 +61,7 @@ from .results import BuildOptions, BuildResult, CacheStats, OverlayResult, Servi
 from .sources import (
     WHOLE,
     InputFile,
+    KnownDigests,
     deployed_classes,
     deployed_file,
     input_files,
@@ -180,7 +182,8 @@ class Build:
         self.names = names
         self.cache = cache
         self.rendered = self.root / "rendered"
-        self.catalog_key = signature(cache.code, [(f.rel, f.digest) for f in input_files(str(self.root), "catalog")])
+        self.known = KnownDigests(cache.inputs, lambda: fs_now(cache.directory))
+        self.catalog_key = signature(cache.code, [(f.rel, f.digest) for f in self.input_files("catalog")])
         self._all: list[InputFile] | None = None
         self.present: dict[str, Stat] = {}  # every file under the built overlays' rendered/ directories
         self.own: dict[str, dict[str, Stat]] = {}  # the same, by overlay, in scan order (kept as files are written)
@@ -196,10 +199,13 @@ class Build:
     def staged(self, path: str) -> Path:
         return Path(f"{self.stage or self.cache.directory / 'stage'}/{path}")
 
+    def input_files(self, directory: str) -> list[InputFile]:
+        return input_files(str(self.root), directory, self.known)
+
     def all_overlay_files(self) -> list[InputFile]:
         """Every file under overlays/: what an overlay compiled whole may read."""
         if self._all is None:
-            self._all = input_files(str(self.root), "overlays")
+            self._all = self.input_files("overlays")
         return self._all
 
     def start_compiler(self, changed: str | None = None) -> Compiler:
@@ -226,13 +232,13 @@ class Build:
     # -- what changed
 
     def plan(self, name: str) -> OverlayState:
-        state = OverlayState(name, input_files(str(self.root), f"overlays/{name}"), self.cache.summaries.get(name))
+        state = OverlayState(name, self.input_files(f"overlays/{name}"), self.cache.summaries.get(name))
         state.whole = state.inputs_whole = state.summary.whole if state.summary else False
         state.inputs = self.inputs_signature(state)
         state.inputs_changed = state.summary is None or state.summary.inputs != state.inputs
         if not state.inputs_changed:
             for f in state.files:
-                f.data = None
+                f.data, f.unread = None, ""
         return state
 
     def classify(self, state: OverlayState) -> None:
@@ -242,11 +248,11 @@ class Build:
         known = details.files if details else {}
         state.whole = bool(details and details.whole)
         state.shared = {f.rel for f in state.files if (f.rel in details.shared if details and known.get(f.rel) ==
-                        f.digest else not looks_like_services(f.data))}
+                        f.digest else not looks_like_services(f.content()))}
         state.key = self.shared_key(state)
         if details is None or details.key != state.key:
             state.whole = False
-            state.shared = {f.rel for f in state.files if not looks_like_services(f.data)}
+            state.shared = {f.rel for f in state.files if not looks_like_services(f.content())}
             state.key = self.shared_key(state)
             state.dirty = state.unit_rels
             return
@@ -332,12 +338,16 @@ class Build:
 
     def run(self) -> BuildResult:
         try:
-            return self._run()
+            result = self._run()
         finally:
             if self.compiler is not None:
                 self.compiler.close()
             if self.stage is not None:
                 shutil.rmtree(self.stage, ignore_errors=True)
+        known = self.known.pruned()
+        if self.known.changed:
+            self.cache.save_inputs(known)
+        return result
 
     def _run(self) -> BuildResult:
         cached = self.cache.catalog

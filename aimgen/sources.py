@@ -6,11 +6,12 @@ from __future__ import annotations
 import marshal
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .cache import digest, read_input
 from .deployed import DEPLOYED_FILES, Fact
+from .output import Stat, stat_of
 
 WHOLE = ""  # the one unit of an overlay compiled whole
 _DOCUMENT_START = re.compile(rb"^---[ \t]*(?:#.*)?\r?$", re.M)
@@ -23,11 +24,63 @@ class InputFile:
     rel: str
     digest: bytes
     data: bytes | None  # kept while the file may need classifying
+    unread: str = ""  # its path, while its digest is known by its stat and its bytes were not read
+
+    def content(self) -> bytes | None:
+        """The file's bytes (None when unreadable), read now if they were not."""
+        if self.unread:
+            self.data, self.unread = read_input(self.unread)[0], ""
+        return self.data
 
 
-def input_files(root: str, directory: str) -> list[InputFile]:
-    """Every .yaml/.yml file under root/directory, hidden entries skipped, in load.yaml_files' order, hashed."""
+class KnownDigests:
+    """Digests of input files by their stats, as git's index keeps them: a file whose stat (size, mtime, ctime,
+    inode) is the one recorded when it was hashed is not read again. A stat is recorded only when the file was
+    already a while older than the filesystem's clock: an edit after it was read always changes its stat (a later
+    ctime, at least one clock tick on), even one that keeps its size and mtime."""
+
+    MARGIN_NS = 1_000_000_000
+
+    def __init__(self, known: dict[str, tuple[Stat, bytes]], clock: Callable[[], int]):
+        self.known = known
+        self.clock = clock  # the filesystem's current time (cache.fs_now), asked once and only when a file is hashed
+        self.now: int | None = None
+        self.changed = False
+        self.seen: set[str] = set()
+        self.listed: list[str] = []  # the directories listed: recorded files under them that were not seen are gone
+
+    def file(self, path: str, rel: str, st: os.stat_result) -> InputFile:
+        stat = stat_of(st)
+        self.seen.add(rel)
+        found = self.known.get(rel)
+        if found is not None and found[0] == stat:
+            return InputFile(rel, found[1], None, path)
+        data, hashed = read_input(path)
+        if self.now is None:
+            self.now = self.clock()
+        if data is not None and max(st.st_mtime_ns, st.st_ctime_ns) < self.now - self.MARGIN_NS:
+            self.known[rel] = (stat, hashed)
+            self.changed = True
+        elif self.known.pop(rel, None) is not None:
+            self.changed = True
+        return InputFile(rel, hashed, data)
+
+    def pruned(self) -> dict[str, tuple[Stat, bytes]]:
+        """The records, without files gone from the directories listed."""
+        prefixes = tuple(d + "/" for d in self.listed)
+        gone = [rel for rel in self.known if rel.startswith(prefixes) and rel not in self.seen]
+        for rel in gone:
+            del self.known[rel]
+        self.changed |= bool(gone)
+        return self.known
+
+
+def input_files(root: str, directory: str, known: KnownDigests | None = None) -> list[InputFile]:
+    """Every .yaml/.yml file under root/directory, hidden entries skipped, in load.yaml_files' order, hashed (by
+    their stats, where `known`)."""
     out: list[InputFile] = []
+    if known is not None:
+        known.listed.append(directory)
 
     def walk(path: str, rel: str) -> None:
         try:
@@ -46,10 +99,17 @@ def input_files(root: str, directory: str) -> list[InputFile]:
                 if not entry.is_symlink():  # os.walk lists a symlinked directory but does not enter it
                     dirs.append(entry.name)
             elif entry.name.endswith((".yaml", ".yml")):
-                files.append(entry.name)
-        for name in sorted(files):
-            data, hashed = read_input(f"{path}/{name}")
-            out.append(InputFile(rel + name, hashed, data))
+                files.append(entry)
+        for entry in sorted(files, key=lambda e: e.name):
+            try:
+                st = entry.stat() if known is not None else None
+            except OSError:
+                st = None
+            if st is not None and known is not None:
+                out.append(known.file(entry.path, rel + entry.name, st))
+            else:
+                data, hashed = read_input(entry.path)
+                out.append(InputFile(rel + entry.name, hashed, data))
         for name in sorted(dirs):
             walk(f"{path}/{name}", f"{rel}{name}/")
 

@@ -12,13 +12,14 @@ import os
 import pickle
 import re
 import shutil
+import time
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
 import yaml
 
-from aimgen import cache, incremental
+from aimgen import cache, incremental, sources
 from aimgen.build import compile_overlay, deployed_autoscaler_classes
 from aimgen.cache import CACHE_DIR, INDEX, JOURNAL, BuildCache, code_key
 from aimgen.diagnostics import Diagnostics
@@ -328,3 +329,59 @@ def test_details_kept_as_a_journal_equal_those_written_whole(repo: tuple[Path, l
         changes(whole)
     assert not (whole / CACHE_DIR / overlay / JOURNAL).exists()
     assert details(root) == details(whole)
+
+
+def inputs_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The input files the build reads from now on (sources.read_input)."""
+    reads: list[str] = []
+    original = sources.read_input
+
+    def counting(path: Path | str) -> tuple[bytes | None, bytes]:
+        reads.append(str(path))
+        return original(path)
+
+    monkeypatch.setattr(sources, "read_input", counting)
+    return reads
+
+
+def test_inputs_known_by_their_stats_are_not_read_again(repo: tuple[Path, list[str]],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    root, service_files = repo
+    monkeypatch.setattr(sources.KnownDigests, "MARGIN_NS", 0)  # the copied files count as old enough
+    time.sleep(0.05)  # a clock tick past their ctimes
+    assert build(root).cache.misses == 0  # type: ignore[union-attr]  # hashes them, records their stats
+    reads = inputs_read(monkeypatch)
+    assert build(root).cache.misses == 0 and reads == []  # type: ignore[union-attr]
+    # an edit keeping size and mtime still shows: its ctime moved on
+    rel = single_service_file(root, service_files)
+    path = root / rel
+    st = path.stat()
+    rewrite(path, "\n  replicas: ", "\n  replicas:\t")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    result = build(root)
+    assert reads == [str(path)] and result.cache is not None and result.cache.misses == 1
+    assert_plain(root, result)
+
+
+def test_recent_inputs_are_hashed_until_older_than_the_margin(repo: tuple[Path, list[str]],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    root, service_files = repo  # copied just now: every file younger than the margin
+    reads = inputs_read(monkeypatch)
+    assert build(root).cache.misses == 0  # type: ignore[union-attr]
+    assert len(reads) == len(list((root / "catalog").rglob("*.yaml")) + list((root / "overlays").rglob("*.yaml")))
+    assert cache.load_inputs(root / CACHE_DIR / cache.INPUTS) == {}
+
+
+def test_deleted_inputs_leave_the_records(repo: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    root, service_files = repo
+    monkeypatch.setattr(sources.KnownDigests, "MARGIN_NS", 0)
+    time.sleep(0.05)
+    build(root)
+    known = cache.load_inputs(root / CACHE_DIR / cache.INPUTS)
+    rel = single_service_file(root, service_files)
+    assert rel in known and known[rel][1] == cache.digest((root / rel).read_bytes())
+    (root / rel).unlink()
+    result = build(root)
+    assert result.exit_code == 0 and rel not in cache.load_inputs(root / CACHE_DIR / cache.INPUTS)
+    assert_plain(root, result)
