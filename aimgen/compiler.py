@@ -5,6 +5,7 @@ checks, and streams each overlay back. Without fork (or with --jobs 1) the same 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import types
@@ -107,6 +108,8 @@ class Compiler:
         die_with_parent()
 
         self.warm_up()
+        gc.freeze()  # what is loaded so far lives as long as this process: later collections skip it
+        gc.enable()  # (the build paused it): requests may leave garbage cycles (exceptions of invalid inputs)
 
         while True:
             try:

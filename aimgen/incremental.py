@@ -41,6 +41,7 @@ from .cache import (
     fs_now,
     read_input,
     settle,
+    without_gc,
 )
 from .compiler import Compiled, Compiler, CompileRequest
 from .deployed import Fact, file_facts
@@ -74,12 +75,13 @@ from .sources import (
 def run_build(options: BuildOptions) -> BuildResult:
     """Build the selected overlays; write only when every overlay compiled without errors."""
     names = select_overlays(options.root, options.overlays)
-    cache = BuildCache.load(options.root, code_key())
-    try:
-        return Build(options, names, cache).run()
-    except CacheCorrupt:  # nothing was written yet: the same build without the cache
-        cache.clear()
-        return Build(options, names, cache).run()
+    with without_gc():  # the build's large structures are acyclic: collections would only walk them (20-40 ms)
+        cache = BuildCache.load(options.root, code_key())
+        try:
+            return Build(options, names, cache).run()
+        except CacheCorrupt:  # nothing was written yet: the same build without the cache
+            cache.clear()
+            return Build(options, names, cache).run()
 
 
 # --- one overlay ---------------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ class Inventory:
     settings: tuple[tuple[str, Any], ...] = ()
     # availability() per profile, computed once per inventory (every service of an overlay asks again)
     known: dict[int, tuple[Profile, Availability]] = field(default_factory=dict, compare=False, repr=False)
+    # the same by what a profile needs (accelerator label and resources): profiles of one hardware share it
+    by_need: dict[tuple[Any, ...], Availability] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def node_count(self) -> int:
@@ -113,13 +115,22 @@ def availability(profile: Profile, inventory: Inventory) -> Availability:
 def _availability(profile: Profile, inventory: Inventory) -> Availability:
     if profile.cpu_only:
         return Availability(True, inventory.node_count, "no accelerator requirements")
-    label = ACCELERATOR_LABEL + (profile.accelerator_model or "")
     resources, _ = derive_resources(profile)
-    needed = {k: parse_quantity(v) for k, v in resources.requests.items()}
+    need = (profile.accelerator_model, tuple(sorted(resources.requests.items())))
+    found = inventory.by_need.get(need)
+    if found is None:
+        found = inventory.by_need[need] = _hardware_availability(profile.accelerator_model, resources.requests,
+                                                                 inventory)
+    return found
+
+
+def _hardware_availability(accelerator: str | None, requests: dict[str, str], inventory: Inventory) -> Availability:
+    label = ACCELERATOR_LABEL + (accelerator or "")
+    needed = {k: parse_quantity(v) for k, v in requests.items()}
     matching = 0
     shortfalls: list[str] = []
     for node in inventory.nodes:
-        if profile.accelerator_model and label not in node.labels:
+        if accelerator and label not in node.labels:
             continue
         short = [
             f"{key} {_fmt(amount)} > {_fmt(node.allocatable.get(key, Fraction(0)))}"

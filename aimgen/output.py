@@ -168,16 +168,18 @@ def apply_plan(rendered: Path, plan: Plan) -> None:
         for i in indexes:
             os.replace(staged[i], f"{rendered}/{todo[i][0]}")  # type: ignore[arg-type]
 
-    slices = [range(i, len(todo), 8) for i in range(8)]
-    with ThreadPoolExecutor(8) as pool:
+    threads = 8 if len(todo) >= 64 else 1  # threads cost more than they save on a few files
+    slices = [range(i, len(todo), threads) for i in range(threads)]
+    with ThreadPoolExecutor(threads) if threads > 1 else contextlib.nullcontext() as pool:
+        run = pool.map if pool is not None else map
         try:
-            list(pool.map(stage, slices))
+            list(run(stage, slices))
         except BaseException:
             for i, tmp in enumerate(staged):
                 if tmp is not None and not isinstance(todo[i][1], Path):
                     Path(tmp).unlink(missing_ok=True)
             raise
-        list(pool.map(install, slices))
+        list(run(install, slices))
     for rel in plan.remove:
         (rendered / rel).unlink(missing_ok=True)
         _prune_empty_dirs((rendered / rel).parent, rendered)
