@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -48,6 +48,7 @@ DETAILS = "details.bin"
 JOURNAL = "details.log"  # changes to details.bin since it was written, appended by builds that change little
 SHARED = "shared.pickle"  # an overlay's shared inputs, parsed (compiler.Compiler.shared_inputs)
 INPUTS = "inputs.bin"  # digests of the input files by their stats (sources.KnownDigests)
+INPUTS_LOG = "inputs.log"  # records of later builds, appended (each record is a fact: replayed in any order)
 FORMAT = 5  # bump when the shape of the entries changes
 
 Read = tuple[tuple[str, str], str | None]  # a lookup of the deployed classes and what it found
@@ -381,6 +382,7 @@ class BuildCache:
     summaries: dict[str, OverlaySummary] = field(default_factory=dict)
     written_ns: int = 0  # mtime of the index when loaded: rendered files modified since are not trusted by stat
     inputs: dict[str, tuple[tuple[int, int, int, int], bytes]] = field(default_factory=dict)  # rel -> stat, digest
+    inputs_sizes: tuple[int, int] = (0, 0)  # of inputs.bin and inputs.log as loaded
     _details: dict[str, OverlayDetails | None] = field(default_factory=dict)
     _stored: dict[str, tuple[bytes, int, int]] = field(default_factory=dict)  # of the details loaded (as on disk):
     # the digest and size of details.bin, the journal's size
@@ -392,21 +394,22 @@ class BuildCache:
     @classmethod
     def load(cls, root: Path, code: bytes) -> BuildCache:
         """The cache under `root`; empty when there is none, it is unreadable or another aimgen wrote it."""
-        inputs = load_inputs(root / CACHE_DIR / INPUTS)
+        inputs, sizes = load_inputs(root / CACHE_DIR)
         try:
             with (root / CACHE_DIR / INDEX).open("rb") as fh, without_gc():
                 written_ns = os.fstat(fh.fileno()).st_mtime_ns
                 data = pickle.load(fh)
             if data["format"] != FORMAT or data["code"] != code:
-                return cls(root, code, inputs=inputs)
-            return cls(root, code, data["catalog"], data["summaries"], written_ns, inputs)
+                return cls(root, code, inputs=inputs, inputs_sizes=sizes)
+            return cls(root, code, data["catalog"], data["summaries"], written_ns, inputs, sizes)
         except _UNREADABLE:
-            return cls(root, code, inputs=inputs)
+            return cls(root, code, inputs=inputs, inputs_sizes=sizes)
 
     def clear(self) -> None:
         """Forget every build entry (index, details, packs, parsed shared inputs); other caches stay."""
         (self.directory / INDEX).unlink(missing_ok=True)
         (self.directory / INPUTS).unlink(missing_ok=True)
+        (self.directory / INPUTS_LOG).unlink(missing_ok=True)
         for folder in (f for f in self.directory.iterdir() if f.is_dir()) if self.directory.is_dir() else ():
             for name in (DETAILS, JOURNAL, SHARED):
                 (folder / name).unlink(missing_ok=True)
@@ -415,11 +418,22 @@ class BuildCache:
         self.catalog, self.summaries, self._details, self._stored, self.written_ns = None, {}, {}, {}, 0
         self.inputs = {}
 
-    def save_inputs(self, inputs: dict[str, tuple[tuple[int, int, int, int], bytes]]) -> None:
-        """Record the digests of the input files by their stats."""
+    def save_inputs(self, added: dict[str, tuple[tuple[int, int, int, int], bytes]],
+                    every: Callable[[], dict[str, tuple[tuple[int, int, int, int], bytes]]]) -> None:
+        """Record digests of input files by their stats: `added` appended to inputs.log while it stays small, else
+        `every()` record (the files that still exist) written as inputs.bin and the log started afresh."""
         self.directory.mkdir(exist_ok=True)
-        atomic_write(self.directory / INPUTS, marshal.dumps((FORMAT, inputs)))
-        self.inputs = inputs
+        base, log = self.inputs_sizes
+        record = marshal.dumps(added)
+        if base and log + len(record) <= max(base // 4, 1 << 16):
+            with (self.directory / INPUTS_LOG).open("ab") as fh:
+                fh.write(len(record).to_bytes(8, "little") + record)
+            self.inputs_sizes = (base, log + 8 + len(record))
+            return
+        data = marshal.dumps((FORMAT, every()))
+        atomic_write(self.directory / INPUTS, data)
+        (self.directory / INPUTS_LOG).unlink(missing_ok=True)
+        self.inputs_sizes = (len(data), 0)
 
     def details(self, overlay: str) -> OverlayDetails | None:
         """The overlay's details, None when absent or unusable (its pack gone)."""
@@ -517,15 +531,35 @@ class BuildCache:
             detail.units = moved
 
 
-def load_inputs(path: Path) -> dict[str, tuple[tuple[int, int, int, int], bytes]]:
-    """The digests of input files by their stats (empty when absent, damaged or of another format)."""
+def load_inputs(directory: Path) -> tuple[dict[str, tuple[tuple[int, int, int, int], bytes]], tuple[int, int]]:
+    """The digests of input files by their stats, inputs.bin then the records of inputs.log, and the two sizes
+    (empty when absent, damaged or of another format: only a cost, each record is a fact on its own)."""
     try:
-        found = marshal.loads(path.read_bytes())
+        data = (directory / INPUTS).read_bytes()
+        found = marshal.loads(data)
     except _UNREADABLE:
-        return {}
+        return {}, (0, 0)
     if type(found) is not tuple or len(found) != 2 or found[0] != FORMAT or type(found[1]) is not dict:
-        return {}
-    return found[1]
+        return {}, (0, 0)
+    known = found[1]
+    try:
+        log = (directory / INPUTS_LOG).read_bytes()
+    except OSError:
+        return known, (len(data), 0)
+    offset = 0
+    while offset + 8 <= len(log):
+        size = int.from_bytes(log[offset:offset + 8], "little")
+        if offset + 8 + size > len(log):
+            break  # a cut record (a build stopped while appending) ends the log
+        try:
+            record = marshal.loads(log[offset + 8:offset + 8 + size])
+        except _UNREADABLE:
+            break
+        if type(record) is not dict:
+            break
+        known.update(record)
+        offset += 8 + size
+    return known, (len(data), len(log))
 
 
 def fs_now(directory: Path) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import channel
 from .cache import (
     CACHE_DIR,
     SHARED,
@@ -29,14 +30,13 @@ from .cache import (
     store_keyed,
     unpack,
 )
+from .channel import Channel
 from .diagnostics import Diagnostic, SourceRef
 from .manifest import Manifest
 from .results import BuildOptions
 from .sources import WHOLE, input_files
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-
     from .units import Compiled as UnitCompiled
     from .units import Shared, Slice, UnitJob
 
@@ -88,23 +88,16 @@ class Compiler:
         self.shared: dict[str, Shared] = {}
         self.checked: dict[str, dict[str, bytes]] = {}  # the objects the checks read, of the units compiled
         self._catalog: Any = None
-        self.process: Any = None
-        self.conn: Connection | None = None
+        self.pid = 0
+        self.conn: Channel | None = None
         if fork:
-            import multiprocessing
+            self.pid, self.conn = channel.fork(self._serve)
 
-            ours, theirs = multiprocessing.Pipe()
-            self.process = multiprocessing.get_context("fork").Process(target=self._serve, args=(theirs, ours))
-            self.process.start()
-            theirs.close()
-            self.conn = ours
-
-    def _serve(self, conn: Connection, parent_end: Connection) -> None:
+    def _serve(self, conn: Channel) -> None:
         import traceback
 
         from .units import die_with_parent
 
-        parent_end.close()  # else the parent closing its end would never reach this process as an EOF
         die_with_parent()
 
         self.warm_up()
@@ -194,10 +187,7 @@ class Compiler:
                 self.conn.send(None)
             self.conn.close()
             self.conn = None
-            self.process.join(timeout=10)
-            if self.process.is_alive():
-                self.process.kill()
-                self.process.join()
+            channel.reap(self.pid)
 
     # -- in the compiler process
 

@@ -214,9 +214,7 @@ class Build:
         """The compiler (started now if it is not yet); `changed`: an overlay found to need it, whose parsed
         shared inputs it reads ahead."""
         if self.compiler is None:
-            import multiprocessing
-
-            fork = self.options.jobs != 1 and "fork" in multiprocessing.get_all_start_methods()
+            fork = self.options.jobs != 1 and hasattr(os, "fork")
             self.compiler = Compiler(self.root, self.options, fork)
         if changed is not None and not self.compiler.used:
             self.compiler.post("read_ahead", changed)
@@ -346,9 +344,8 @@ class Build:
                 self.compiler.close()
             if self.stage is not None:
                 shutil.rmtree(self.stage, ignore_errors=True)
-        known = self.known.pruned()
-        if self.known.changed:
-            self.cache.save_inputs(known)
+        if self.known.added:
+            self.cache.save_inputs(self.known.added, self.known.current)
         return result
 
     def _run(self) -> BuildResult:

@@ -144,8 +144,6 @@ def apply_plan(rendered: Path, plan: Plan) -> None:
     """Move the plan's whole new folders into place; stage every other new file next to its target (files written
     elsewhere on the same filesystem are complete already), then rename them all into place, then remove stale
     files. Eight threads: creating files is I/O the filesystem serves in parallel."""
-    from concurrent.futures import ThreadPoolExecutor
-
     prefix = f".aimgen-{os.getpid()}-{time.time_ns():x}-"
     moved = _move_folders(rendered, plan.folders)
     todo = sorted((rel, source) for rel, source in plan.write.items() if rel.partition("/")[0] not in moved)
@@ -168,8 +166,10 @@ def apply_plan(rendered: Path, plan: Plan) -> None:
         for i in indexes:
             os.replace(staged[i], f"{rendered}/{todo[i][0]}")  # type: ignore[arg-type]
 
-    threads = 8 if len(todo) >= 64 else 1  # threads cost more than they save on a few files
+    threads = 8 if len(todo) >= 64 else 1  # threads (and importing them: 15 ms) cost more than they save on a few
     slices = [range(i, len(todo), threads) for i in range(threads)]
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(threads) if threads > 1 else contextlib.nullcontext() as pool:
         run = pool.map if pool is not None else map
         try:

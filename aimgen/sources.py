@@ -37,7 +37,8 @@ class KnownDigests:
     """Digests of input files by their stats, as git's index keeps them: a file whose stat (size, mtime, ctime,
     inode) is the one recorded when it was hashed is not read again. A stat is recorded only when the file was
     already a while older than the filesystem's clock: an edit after it was read always changes its stat (a later
-    ctime, at least one clock tick on), even one that keeps its size and mtime."""
+    ctime, at least one clock tick on), even one that keeps its size and mtime. A record never turns false: that of
+    a file edited since just stops matching."""
 
     MARGIN_NS = 1_000_000_000
 
@@ -45,7 +46,7 @@ class KnownDigests:
         self.known = known
         self.clock = clock  # the filesystem's current time (cache.fs_now), asked once and only when a file is hashed
         self.now: int | None = None
-        self.changed = False
+        self.added: dict[str, tuple[Stat, bytes]] = {}  # recorded by this build
         self.seen: set[str] = set()
         self.listed: list[str] = []  # the directories listed: recorded files under them that were not seen are gone
 
@@ -59,20 +60,13 @@ class KnownDigests:
         if self.now is None:
             self.now = self.clock()
         if data is not None and max(st.st_mtime_ns, st.st_ctime_ns) < self.now - self.MARGIN_NS:
-            self.known[rel] = (stat, hashed)
-            self.changed = True
-        elif self.known.pop(rel, None) is not None:
-            self.changed = True
+            self.known[rel] = self.added[rel] = (stat, hashed)
         return InputFile(rel, hashed, data)
 
-    def pruned(self) -> dict[str, tuple[Stat, bytes]]:
-        """The records, without files gone from the directories listed."""
+    def current(self) -> dict[str, tuple[Stat, bytes]]:
+        """The records, without those of files gone from the directories listed."""
         prefixes = tuple(d + "/" for d in self.listed)
-        gone = [rel for rel in self.known if rel.startswith(prefixes) and rel not in self.seen]
-        for rel in gone:
-            del self.known[rel]
-        self.changed |= bool(gone)
-        return self.known
+        return {rel: v for rel, v in self.known.items() if rel in self.seen or not rel.startswith(prefixes)}
 
 
 def input_files(root: str, directory: str, known: KnownDigests | None = None) -> list[InputFile]:

@@ -370,18 +370,25 @@ def test_recent_inputs_are_hashed_until_older_than_the_margin(repo: tuple[Path, 
     reads = inputs_read(monkeypatch)
     assert build(root).cache.misses == 0  # type: ignore[union-attr]
     assert len(reads) == len(list((root / "catalog").rglob("*.yaml")) + list((root / "overlays").rglob("*.yaml")))
-    assert cache.load_inputs(root / CACHE_DIR / cache.INPUTS) == {}
+    assert cache.load_inputs(root / CACHE_DIR)[0] == {}
 
 
-def test_deleted_inputs_leave_the_records(repo: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_later_records_are_appended_and_deleted_files_dropped(repo: tuple[Path, list[str]],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     root, service_files = repo
     monkeypatch.setattr(sources.KnownDigests, "MARGIN_NS", 0)
     time.sleep(0.05)
-    build(root)
-    known = cache.load_inputs(root / CACHE_DIR / cache.INPUTS)
-    rel = single_service_file(root, service_files)
-    assert rel in known and known[rel][1] == cache.digest((root / rel).read_bytes())
-    (root / rel).unlink()
+    build(root)  # every file recorded: inputs.bin
+    first = single_service_file(root, service_files)
+    second = next(rel for rel in service_files if rel != first)
+    rewrite(root / first, "\n  replicas: ", "\n  replicas:  ")
+    (root / second).unlink()
+    time.sleep(0.05)
     result = build(root)
-    assert result.exit_code == 0 and rel not in cache.load_inputs(root / CACHE_DIR / cache.INPUTS)
     assert_plain(root, result)
+    known, (base, log) = cache.load_inputs(root / CACHE_DIR)
+    assert log > 0 and known[first][1] == cache.digest((root / first).read_bytes())  # appended, read back
+    assert second in known  # a record of a deleted file stays true: it is dropped when inputs.bin is rewritten
+    listed = sources.KnownDigests(dict(known), lambda: 0)
+    incremental.input_files(str(root), "overlays", listed)
+    assert second not in listed.current() and first in listed.current()

@@ -32,8 +32,8 @@ DTYPES: dict[str, str | None] = {
 }
 WIDE_PRECISIONS = frozenset({"fp16", "bf16"})  # compute precisions that quantized weights run with
 
-_INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
-_FLOAT = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+([eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)$")
+_INT = re.compile(r"-?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+([eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)")
 _BOOLS = {"true": True, "false": False}
 
 
@@ -48,9 +48,9 @@ def typed(value: ArgValue) -> ArgValue:
         return value
     if value.lower() in _BOOLS:
         return _BOOLS[value.lower()]
-    if _INT.match(value):
+    if _INT.fullmatch(value):
         return int(value)
-    if _FLOAT.match(value):
+    if _FLOAT.fullmatch(value):
         number = float(value)
         return number if math.isfinite(number) else value
     return value

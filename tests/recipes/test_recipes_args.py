@@ -63,3 +63,8 @@ def test_any_text_is_kept_or_read_faithfully(text: str) -> None:
 def test_value_rules(name: str, value: str | int | bool, ok: bool) -> None:
     _code, check = RULES[arg_key(name)]
     assert (check(value) is None) is ok
+
+
+@pytest.mark.parametrize("text", ["0\n", "12\n", "1.5\n", "1e5\n"])
+def test_a_trailing_newline_keeps_text(text: str) -> None:  # found by hypothesis: `$` matched before a final "\n"
+    assert typed(text) == text
