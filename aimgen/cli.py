@@ -6,9 +6,11 @@ Exit codes (stable): 0 success, 1 input or resolution errors, 2 usage error, 3 `
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -248,9 +250,24 @@ def main() -> None:
     """Entry point. An internal bug prints one line (a traceback only with --debug) and exits 70."""
     try:
         cli.main(prog_name="aimgen")
+    except SystemExit as exc:
+        _exit(exc.code)
     except Exception as exc:
         if "--debug" in sys.argv:
             raise
         click.echo(f"aimgen: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
                    err=True)
-        sys.exit(EXIT_INTERNAL)
+        _exit(EXIT_INTERNAL)
+    _exit(0)
+
+
+def _exit(code: object) -> NoReturn:
+    """Exit as sys.exit does, without tearing the heap down object by object (20-30 ms after a build that loaded
+    its cache): every file is closed by now, only the standard streams are flushed."""
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (aimgen build | head)
+            stream.flush()
+    os._exit(code or 0)
