@@ -191,11 +191,21 @@ class Compiler:
 
     # -- in the compiler process
 
-    def read_ahead(self, name: str) -> None:
-        """The overlay's parsed shared inputs, as last kept (shared_inputs uses them when their key still holds)."""
+    def read_ahead(self, name: str, unit: str | None = None) -> None:
+        """The overlay's parsed shared inputs, as last kept (shared_inputs uses them when their key still holds);
+        then `unit` compiled against them and thrown away, writing nothing: what its services need on first use
+        (lazily built schemas, per-namespace profiles, availabilities, the emitter's memos) is ready for the
+        request that follows, while the parent still scans."""
         found = load_keyed_any(self.root / CACHE_DIR / name / SHARED)
-        if found is not None:
-            self.kept[name] = found
+        if found is None:
+            return
+        self.kept[name] = found
+        context = found[1].context
+        if unit is not None and context is not None:
+            from .units import UnitJob, compile_unit
+
+            with contextlib.suppress(Exception):  # only a warm-up: the request compiles it again, reporting
+                compile_unit(UnitJob(self.root, name, context, {}), unit)
 
     def catalog(self) -> Any:
         if self._catalog is None:

@@ -210,14 +210,15 @@ class Build:
             self._all = self.input_files("overlays")
         return self._all
 
-    def start_compiler(self, changed: str | None = None) -> Compiler:
+    def start_compiler(self, changed: OverlayState | None = None) -> Compiler:
         """The compiler (started now if it is not yet); `changed`: an overlay found to need it, whose parsed
-        shared inputs it reads ahead."""
+        shared inputs it reads ahead, warming up on a file of services read this time (likely the one changed)."""
         if self.compiler is None:
             fork = self.options.jobs != 1 and hasattr(os, "fork")
             self.compiler = Compiler(self.root, self.options, fork)
         if changed is not None and not self.compiler.used:
-            self.compiler.post("read_ahead", changed)
+            read = next((f.rel for f in changed.files if f.data is not None and looks_like_services(f.data)), None)
+            self.compiler.post("read_ahead", changed.name, read)
         return self.compiler
 
     def inputs_signature(self, state: OverlayState) -> bytes:
@@ -356,7 +357,7 @@ class Build:
         for name in self.names:  # the compiler starts on the first change: its imports overlap the scans
             states.append(self.plan(name))
             if states[-1].inputs_changed:
-                self.start_compiler(name)
+                self.start_compiler(states[-1])
         for name in self.names:
             self.own[name] = scan_files(self.rendered, [name, gitops_dir(name)])
             self.present.update(self.own[name])
