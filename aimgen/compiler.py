@@ -89,6 +89,7 @@ class Compiler:
         self.checked: dict[str, dict[str, bytes]] = {}  # the objects the checks read, of the units compiled
         self._catalog: Any = None
         self.pid = 0
+        self.released = False
         self.conn: Channel | None = None
         if fork:
             self.pid, self.conn = channel.fork(self._serve)
@@ -145,7 +146,7 @@ class Compiler:
             self.pending += 1
 
     def _drain(self) -> None:
-        assert self.conn is not None
+        assert self.conn is not None and not self.released, "the compiler process was asked to end"
         self.used = True
         while self.pending:
             self.pending -= 1
@@ -179,12 +180,18 @@ class Compiler:
             else:
                 _raise(status, value)
 
+    def release(self) -> None:
+        """Ask the compiler process to end (nothing more to compile): it exits while the build writes."""
+        if self.conn is not None and not self.released:
+            self.released = True
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+
     def close(self) -> None:
         """End the compiler process: asked to, and with its connection closed (a compiler still sending, because
         the build stopped on an error, then fails and ends too)."""
         if self.conn is not None:
-            with contextlib.suppress(OSError):
-                self.conn.send(None)
+            self.release()
             self.conn.close()
             self.conn = None
             channel.reap(self.pid)

@@ -370,7 +370,10 @@ class Build:
             remove_stale_stages(self.cache.directory)
             self.stage.mkdir(parents=True)
         merged = self.compile(states)
-        return self.finish(states, self.catalog_diagnostics(), [merged[s.name] for s in states])
+        catalog = self.catalog_diagnostics()
+        if self.compiler is not None:
+            self.compiler.release()
+        return self.finish(states, catalog, [merged[s.name] for s in states])
 
     def compile(self, states: list[OverlayState]) -> dict[str, Merged]:
         """Compile what changed (and the wiring that is not cached), merging each overlay compiled from scratch as
