@@ -13,7 +13,7 @@ import gc
 import multiprocessing
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,9 @@ class UnitJob:
     context: OverlayContext | None  # None: no inventory (files are still loaded and checked)
     deployed: Mapping[tuple[str, str], str]
     services: tuple[tuple[AIMService, SourceRef], ...] = ()  # an overlay compiled whole: its services, sorted
-    stage: Path | None = None  # where to write the files, named by digest (None: --check writes nothing)
+    stage: Path | None = None  # where to write the files, at their paths (None: --check writes nothing)
+    # the files this process staged: a shared object (a Shared cache's claim) is not written again by each service
+    staged: set[str] = field(default_factory=set, compare=False)
 
 
 @dataclass(frozen=True)
@@ -163,8 +165,9 @@ def emit_service(job: UnitJob, compiled: CompiledService, reads: tuple[Read, ...
         hashed = digest(data)
         fact = autoscaler_fact(m.obj)
         outputs.append(OutputEntry(path, hashed, m.kind, m.namespace, m.name, m.service, (fact,) if fact else ()))
-        if job.stage is not None and path not in files:
+        if job.stage is not None and path not in job.staged:
             stage_file(job.stage, path, data)
+            job.staged.add(path)
         files.add(path)
     groups = check_groups(compiled.manifests)
     checked = tuple((group, m) for group, members in groups.items() for m in members)
