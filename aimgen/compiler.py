@@ -165,12 +165,18 @@ class Compiler:
         return value
 
     def stream(self, method: str, *args: Any) -> Iterator[Any]:
-        """A generator method's items, as the compiler produces them."""
+        """A generator method's items, as the compiler produces them: asked now, read as iterated (nothing else
+        may be asked meanwhile)."""
         if self.conn is None:
-            yield from getattr(self, method)(*args)
-            return
-        self._drain()
+            return getattr(self, method)(*args)  # type: ignore[no-any-return]
+        assert not self.released, "the compiler process was asked to end"
         self.conn.send((method, args))
+        self.used = True
+        return self._items()
+
+    def _items(self) -> Iterator[Any]:
+        assert self.conn is not None
+        self._drain()  # the replies to what was posted before come first
         while True:
             status, value = self.conn.recv()
             if status == "part":

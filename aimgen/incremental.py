@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,14 @@ class OverlayState:
     @property
     def shared_files(self) -> tuple[str, ...] | None:
         return None if self.whole else tuple(f.rel for f in self.files if f.rel in self.shared)
+
+
+@dataclass
+class Early:
+    """Compile requests sent before rendered/ was scanned, and their replies, read as iterated."""
+
+    requests: list[CompileRequest]
+    items: Iterator[Compiled]
 
 
 @dataclass
@@ -358,26 +366,51 @@ class Build:
             states.append(self.plan(name))
             if states[-1].inputs_changed:
                 self.start_compiler(states[-1])
+        for state in states:
+            if state.inputs_changed:
+                self.classify(state)
+        if self.stage is not None:
+            remove_stale_stages(self.cache.directory)
+            self.stage.mkdir(parents=True)
+        early = self.compile_early(states)
         for name in self.names:
             self.own[name] = scan_files(self.rendered, [name, gitops_dir(name)])
             self.present.update(self.own[name])
         for state in states:
-            if state.inputs_changed:
-                self.classify(state)
             self.check_outputs(state)
             self.choose_way(state)
-        if self.stage is not None:
-            remove_stale_stages(self.cache.directory)
-            self.stage.mkdir(parents=True)
-        merged = self.compile(states)
+        merged = self.compile(states, early)
         catalog = self.catalog_diagnostics()
         if self.compiler is not None:
             self.compiler.release()
         return self.finish(states, catalog, [merged[s.name] for s in states])
 
-    def compile(self, states: list[OverlayState]) -> dict[str, Merged]:
+    def compile_early(self, states: list[OverlayState]) -> Early | None:
+        """When every changed overlay can take the short way (as it will unless rendered/ was touched since the last
+        build), ask for its compilation before scanning rendered/: the compiler works while the scan runs."""
+        changed = [s for s in states if s.inputs_changed]
+        if not changed or self.start_compiler().conn is None:
+            return None  # nothing to compile, or compiled in this process: nothing runs while the scan does
+        if not all(s.details is not None and not s.whole and s.summary is not None and s.summary.settled
+                   for s in changed):
+            return None
+        if any(self.cached_wiring(s) is None for s in states if not s.inputs_changed):
+            return None  # the wiring of an unchanged overlay would be asked for in between
+        requests = []
+        for state in changed:
+            assert state.details is not None
+            state.way, state.wiring = "short", self.cached_wiring(state)
+            requests.append(self.request(state, state.details.deployed))
+        return Early(requests, self.start_compiler().stream("compile", requests))
+
+    def request(self, state: OverlayState, deployed: dict[tuple[str, str], str]) -> CompileRequest:
+        return CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty), deployed,
+                              state.wiring is None, self.stage, state.way == "long" and not state.units)
+
+    def compile(self, states: list[OverlayState], early: Early | None = None) -> dict[str, Merged]:
         """Compile what changed (and the wiring that is not cached), merging each overlay compiled from scratch as
-        soon as the compiler sends it (the others compile meanwhile); then the rest."""
+        soon as the compiler sends it (the others compile meanwhile); then the rest. `early`: what was asked before
+        the scan, used when it is what is wanted now, else read and thrown away (with what it staged)."""
         requests = []
         for state in states:
             state.wiring = self.cached_wiring(state)
@@ -389,11 +422,18 @@ class Build:
                 continue
             short = state.way == "short" and state.details is not None
             deployed = state.details.deployed if short and state.details else self.deployed_on_disk(state)
-            requests.append(CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty), deployed,
-                                           state.wiring is None, self.stage, state.way == "long" and not state.units))
+            requests.append(self.request(state, deployed))
+        if early is not None and early.requests != requests:
+            for _ in early.items:
+                pass
+            for r in early.requests:
+                if r.stage is not None:
+                    shutil.rmtree(r.stage / r.name, ignore_errors=True)
+            early = None
         merged: dict[str, Merged] = {}
         by_name = {s.name: s for s in states}
-        for compiled in self.start_compiler().stream("compile", requests) if requests else ():
+        stream = early.items if early is not None else self.start_compiler().stream("compile", requests)
+        for compiled in stream if requests else ():
             state = by_name[compiled.name]
             state.compiled = compiled
             state.wiring = state.wiring or compiled.wiring

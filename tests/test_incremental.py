@@ -392,3 +392,22 @@ def test_later_records_are_appended_and_deleted_files_dropped(repo: tuple[Path, 
     listed = sources.KnownDigests(dict(known), lambda: 0)
     incremental.input_files(str(root), "overlays", listed)
     assert second not in listed.current() and first in listed.current()
+
+
+@pytest.mark.parametrize("damage", ["another", "its own"])
+def test_a_change_with_rendered_touched_meanwhile_takes_the_long_way(repo: tuple[Path, list[str]],
+                                                                      damage: str) -> None:
+    """The compiler is asked for the changed file before rendered/ is scanned (the short way, expected); a touched
+    rendered/ makes that answer void: thrown away with what it staged, and compiled again the long way."""
+    root, service_files = repo
+    rel = single_service_file(root, service_files)
+    mine = sorted(files_of(root, rel))
+    other = next(p for p in sorted(rendered(root)) if p.startswith(rel.split("/")[1] + "/") and p not in mine)
+    rewrite(root / rel, "\n  replicas: ", "\n  replicas:  ")
+    target = root / "rendered" / (other if damage == "another" else mine[0])
+    target.write_text(target.read_text() + "# edited by hand\n")
+    result = build(root)
+    assert result.exit_code == 0 and result.plan is not None and target.relative_to(root / "rendered").as_posix() \
+        in result.plan.write
+    assert_plain(root, result)
+    assert build(root).plan.empty  # type: ignore[union-attr]
