@@ -432,8 +432,11 @@ class Build:
             early = None
         merged: dict[str, Merged] = {}
         by_name = {s.name: s for s in states}
-        stream = early.items if early is not None else self.start_compiler().stream("compile", requests)
-        for compiled in stream if requests else ():
+        if early is not None:
+            stream: Iterable[Compiled] = early.items
+        else:
+            stream = self.start_compiler().stream("compile", requests) if requests else ()
+        for compiled in stream:
             state = by_name[compiled.name]
             state.compiled = compiled
             state.wiring = state.wiring or compiled.wiring

@@ -411,3 +411,16 @@ def test_a_change_with_rendered_touched_meanwhile_takes_the_long_way(repo: tuple
         in result.plan.write
     assert_plain(root, result)
     assert build(root).plan.empty  # type: ignore[union-attr]
+
+
+def test_a_noop_rebuild_starts_no_compiler(repo: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing to compile: neither the compiler process nor its imports (pydantic, the models) are started."""
+    root, _ = repo
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a no-op build started the compiler")
+
+    monkeypatch.setattr(incremental, "Compiler", refuse)
+    result = build(root)
+    assert result.exit_code == 0 and result.cache is not None and result.cache.misses == 0
+    assert build(root, check=True).exit_code == 0
