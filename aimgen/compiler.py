@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import pickle
 import shutil
 import types
 from collections.abc import Iterator
@@ -171,6 +172,18 @@ class Compiler:
             return getattr(self, method)(*args)  # type: ignore[no-any-return]
         assert not self.released, "the compiler process was asked to end"
         self.conn.send((method, args))
+        self.used = True
+        return self._items()
+
+    def stream_now(self, method: str, *args: Any) -> Iterator[Any] | None:
+        """`stream`, when asking can be done without waiting for the compiler to read (it may still be busy);
+        else None, and nothing asked."""
+        if self.conn is None or self.released:
+            return None
+        data = pickle.dumps((method, args), protocol=pickle.HIGHEST_PROTOCOL)
+        if not self.conn.fits(data):
+            return None
+        self.conn.send_bytes(data)
         self.used = True
         return self._items()
 

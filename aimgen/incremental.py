@@ -401,7 +401,8 @@ class Build:
             assert state.details is not None
             state.way, state.wiring = "short", self.cached_wiring(state)
             requests.append(self.request(state, state.details.deployed))
-        return Early(requests, self.start_compiler().stream("compile", requests))
+        items = self.start_compiler().stream_now("compile", requests)  # None: it would wait for the compiler
+        return Early(requests, items) if items is not None else None
 
     def request(self, state: OverlayState, deployed: dict[tuple[str, str], str]) -> CompileRequest:
         return CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty), deployed,
