@@ -394,16 +394,16 @@ class BuildCache:
     @classmethod
     def load(cls, root: Path, code: bytes) -> BuildCache:
         """The cache under `root`; empty when there is none, it is unreadable or another aimgen wrote it."""
-        inputs, sizes = load_inputs(root / CACHE_DIR)
+        inputs, sizes = load_inputs(root / CACHE_DIR)  # facts about files, valid whatever wrote the index
         try:
             with (root / CACHE_DIR / INDEX).open("rb") as fh, without_gc():
                 written_ns = os.fstat(fh.fileno()).st_mtime_ns
                 data = pickle.load(fh)
-            if data["format"] != FORMAT or data["code"] != code:
-                return cls(root, code, inputs=inputs, inputs_sizes=sizes)
-            return cls(root, code, data["catalog"], data["summaries"], written_ns, inputs, sizes)
+            if data["format"] == FORMAT and data["code"] == code:
+                return cls(root, code, data["catalog"], data["summaries"], written_ns, inputs, sizes)
         except _UNREADABLE:
-            return cls(root, code, inputs=inputs, inputs_sizes=sizes)
+            pass
+        return cls(root, code, inputs=inputs, inputs_sizes=sizes)
 
     def clear(self) -> None:
         """Forget every build entry (index, details, packs, parsed shared inputs); other caches stay."""
@@ -570,12 +570,8 @@ def fs_now(directory: Path) -> int:
     return probe.stat().st_mtime_ns
 
 
-def settle(newest_ns: int, probe: Path) -> None:
+def settle(newest_ns: int, directory: Path) -> None:
     """Wait until the filesystem clock is past `newest_ns` (the newest mtime among files just written), so that
     anything written from now on, the index included, is strictly newer (git's racy-clean problem)."""
-    probe.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        probe.touch()
-        if probe.stat().st_mtime_ns > newest_ns:
-            return
+    while fs_now(directory) <= newest_ns:
         time.sleep(0.001)

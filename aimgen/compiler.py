@@ -170,24 +170,24 @@ class Compiler:
         may be asked meanwhile)."""
         if self.conn is None:
             return getattr(self, method)(*args)  # type: ignore[no-any-return]
-        assert not self.released, "the compiler process was asked to end"
-        self.conn.send((method, args))
-        self.used = True
-        return self._items()
+        return self._items(pickle.dumps((method, args), protocol=pickle.HIGHEST_PROTOCOL))
 
     def stream_now(self, method: str, *args: Any) -> Iterator[Any] | None:
         """`stream`, when asking can be done without waiting for the compiler to read (it may still be busy);
         else None, and nothing asked."""
         if self.conn is None or self.released:
             return None
-        data = pickle.dumps((method, args), protocol=pickle.HIGHEST_PROTOCOL)
-        if not self.conn.fits(data):
-            return None
-        self.conn.send_bytes(data)
-        self.used = True
-        return self._items()
+        request = pickle.dumps((method, args), protocol=pickle.HIGHEST_PROTOCOL)
+        return self._items(request) if self.conn.fits(request) else None
 
-    def _items(self) -> Iterator[Any]:
+    def _items(self, request: bytes) -> Iterator[Any]:
+        """Send a pickled request now; its items, read as iterated."""
+        assert self.conn is not None and not self.released, "the compiler process was asked to end"
+        self.conn.send_bytes(request)
+        self.used = True
+        return self._replies()
+
+    def _replies(self) -> Iterator[Any]:
         assert self.conn is not None
         self._drain()  # the replies to what was posted before come first
         while True:

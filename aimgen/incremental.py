@@ -369,6 +369,7 @@ class Build:
         for state in states:
             if state.inputs_changed:
                 self.classify(state)
+            state.wiring = self.cached_wiring(state)
         if self.stage is not None:
             remove_stale_stages(self.cache.directory)
             self.stage.mkdir(parents=True)
@@ -389,19 +390,19 @@ class Build:
         """When every changed overlay can take the short way (as it will unless rendered/ was touched since the last
         build), ask for its compilation before scanning rendered/: the compiler works while the scan runs."""
         changed = [s for s in states if s.inputs_changed]
-        if not changed or self.start_compiler().conn is None:
+        if not changed or self.compiler is None or self.compiler.conn is None:
             return None  # nothing to compile, or compiled in this process: nothing runs while the scan does
         if not all(s.details is not None and not s.whole and s.summary is not None and s.summary.settled
                    for s in changed):
             return None
-        if any(self.cached_wiring(s) is None for s in states if not s.inputs_changed):
+        if any(s.wiring is None for s in states if not s.inputs_changed):
             return None  # the wiring of an unchanged overlay would be asked for in between
         requests = []
         for state in changed:
             assert state.details is not None
-            state.way, state.wiring = "short", self.cached_wiring(state)
+            state.way = "short"
             requests.append(self.request(state, state.details.deployed))
-        items = self.start_compiler().stream_now("compile", requests)  # None: it would wait for the compiler
+        items = self.compiler.stream_now("compile", requests)  # None: it would wait for the compiler
         return Early(requests, items) if items is not None else None
 
     def request(self, state: OverlayState, deployed: dict[tuple[str, str], str]) -> CompileRequest:
@@ -414,7 +415,6 @@ class Build:
         the scan, used when it is what is wanted now, else read and thrown away (with what it staged)."""
         requests = []
         for state in states:
-            state.wiring = self.cached_wiring(state)
             if state.way == "summary":
                 if state.wiring is None:
                     self.classify(state)
@@ -735,7 +735,7 @@ class Build:
         stored = [(s.name, m) for s, m in zip(states, merged, strict=True) if m.details is not None]
         if not stored and self.cache.summaries == before and not self.catalog_changed:
             return
-        settle(newest, self.cache.directory / ".clock")
+        settle(newest, self.cache.directory)
         self.cache.save({name: m.details for name, m in stored if m.details is not None},
                         {name: m.blobs for name, m in stored}, {name for name, m in stored if m.fresh_pack})
 

@@ -33,6 +33,12 @@ class InputFile:
         return self.data
 
 
+def hashed_file(path: str, rel: str) -> InputFile:
+    """The file read and hashed."""
+    data, hashed = read_input(path)
+    return InputFile(rel, hashed, data)
+
+
 class KnownDigests:
     """Digests of input files by their stats, as git's index keeps them: a file whose stat (size, mtime, ctime,
     inode) is the one recorded when it was hashed is not read again. A stat is recorded only when the file was
@@ -50,18 +56,22 @@ class KnownDigests:
         self.seen: set[str] = set()
         self.listed: list[str] = []  # the directories listed: recorded files under them that were not seen are gone
 
-    def file(self, path: str, rel: str, st: os.stat_result) -> InputFile:
-        stat = stat_of(st)
+    def file(self, entry: os.DirEntry[str], rel: str) -> InputFile:
         self.seen.add(rel)
+        try:
+            st = entry.stat()
+        except OSError:  # gone since listed: read_input says so
+            return hashed_file(entry.path, rel)
+        stat, path = stat_of(st), entry.path
         found = self.known.get(rel)
         if found is not None and found[0] == stat:
             return InputFile(rel, found[1], None, path)
-        data, hashed = read_input(path)
+        read = hashed_file(path, rel)
         if self.now is None:
             self.now = self.clock()
-        if data is not None and max(st.st_mtime_ns, st.st_ctime_ns) < self.now - self.MARGIN_NS:
-            self.known[rel] = self.added[rel] = (stat, hashed)
-        return InputFile(rel, hashed, data)
+        if read.data is not None and max(st.st_mtime_ns, st.st_ctime_ns) < self.now - self.MARGIN_NS:
+            self.known[rel] = self.added[rel] = (stat, read.digest)
+        return read
 
     def current(self) -> dict[str, tuple[Stat, bytes]]:
         """The records, without those of files gone from the directories listed."""
@@ -95,15 +105,8 @@ def input_files(root: str, directory: str, known: KnownDigests | None = None) ->
             elif entry.name.endswith((".yaml", ".yml")):
                 files.append(entry)
         for entry in sorted(files, key=lambda e: e.name):
-            try:
-                st = entry.stat() if known is not None else None
-            except OSError:
-                st = None
-            if st is not None and known is not None:
-                out.append(known.file(entry.path, rel + entry.name, st))
-            else:
-                data, hashed = read_input(entry.path)
-                out.append(InputFile(rel + entry.name, hashed, data))
+            name = rel + entry.name
+            out.append(known.file(entry, name) if known is not None else hashed_file(entry.path, name))
         for name in sorted(dirs):
             walk(f"{path}/{name}", f"{rel}{name}/")
 

@@ -149,8 +149,10 @@ def compile_one(job: UnitJob, service: AIMService, source: SourceRef) -> tuple[S
     facts = {key: value for m in compiled.manifests if (fact := autoscaler_fact(m.obj)) for key, value in [fact]}
     reads = tuple(lookup.reads.items())  # one at most: the service's own InferenceService
     alternative = None
-    if len(reads) == 1 and facts.get(reads[0][0]) != reads[0][1] and parts.same_with(facts.get(reads[0][0])):
-        alternative = ((reads[0][0], facts.get(reads[0][0])),)
+    if len(reads) == 1:
+        (key, found), after = reads[0], facts.get(reads[0][0])
+        if after != found and parts.same_with(after):
+            alternative = ((key, after),)
     return emit_service(job, compiled, reads, alternative)
 
 
