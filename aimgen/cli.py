@@ -248,6 +248,9 @@ def validate(root: Path, schema_dir: Path | None, crds: tuple[Path, ...], kubern
 
 def main() -> None:
     """Entry point. An internal bug prints one line (a traceback only with --debug) and exits 70."""
+    # The models are aimgen's own: third-party pydantic plugins have nothing to instrument (and finding them scans
+    # every installed distribution's entry points when the first model is built, in each build that compiles).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         cli.main(prog_name="aimgen")
     except SystemExit as exc:

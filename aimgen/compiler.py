@@ -96,8 +96,6 @@ class Compiler:
             self.pid, self.conn = channel.fork(self._serve)
 
     def _serve(self, conn: Channel) -> None:
-        import traceback
-
         from .units import die_with_parent
 
         die_with_parent()
@@ -129,6 +127,8 @@ class Compiler:
             except CacheCorrupt as exc:
                 conn.send(("corrupt", str(exc)))
             except BaseException:  # the parent owns the user-facing error handling
+                import traceback
+
                 conn.send(("error", traceback.format_exc()))
 
     def warm_up(self) -> None:

@@ -61,15 +61,18 @@ class _Unsupported(Exception):
 _STR_TAG = "tag:yaml.org,2002:str"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _RESOLVER = Resolver()
-# libyaml's IS_PRINTABLE (with allow_unicode): LF, 0x20-0x7E, U+00A0-U+D7FF, U+E000-U+FFFD but not the BOM.
-_SPECIAL = re.compile(r"[^\n\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+# libyaml's IS_PRINTABLE (with allow_unicode): LF, 0x20-0x7E, U+00A0-U+D7FF, U+E000-U+FFFD but not the BOM. The
+# Unicode classes take ~5 ms each to compile: re compiles (and caches) them when a non-ASCII string first comes.
+_SPECIAL_ASCII = re.compile(r"[^\n\x20-\x7e]")
+_SPECIAL = r"[^\n\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]"
 _BREAKS = re.compile(r"[\r\n\x85\u2028\u2029]")
 # a space next to a line break: libyaml then refuses the plain and single-quoted styles
 _SPACE_BREAK = re.compile(r"[ ][\r\n\x85\u2028\u2029]|[\r\n\x85\u2028\u2029][ ]")
 _FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 _ESCAPES = {"\0": "0", "\x07": "a", "\x08": "b", "\t": "t", "\n": "n", "\x0b": "v", "\x0c": "f", "\r": "r",
             "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\u2028": "L", "\u2029": "P"}
-_DOUBLE_QUOTED = re.compile(r'[^\x20-\x21\x23-\x5b\x5d-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]')
+_DOUBLE_QUOTED_ASCII = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
+_DOUBLE_QUOTED = r"[^\x20-\x21\x23-\x5b\x5d-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]"
 _SCALARS: dict[str, str] = {}  # str value -> its rendering outside a key (memo; strings repeat a lot)
 _KEYS: dict[str, str] = {}  # str key -> its rendering (memo)
 _MEMO_LIMIT = 1 << 17
@@ -190,7 +193,8 @@ def _string(value: str) -> str:
         return "''"
     if "\n" in value:
         raise _Unsupported  # a literal block (see _Dumper), left to PyYAML
-    if _SPECIAL.search(value) or _SPACE_BREAK.search(value):
+    special = _SPECIAL_ASCII.search(value) if value.isascii() else re.search(_SPECIAL, value)
+    if special or _SPACE_BREAK.search(value):
         return _double_quoted(value)
     if _BREAKS.search(value):
         raise _Unsupported  # multi-line single-quoted: written with indentation, left to PyYAML
@@ -212,7 +216,8 @@ def _plain_allowed(value: str) -> bool:
 
 
 def _double_quoted(value: str) -> str:
-    return '"' + _DOUBLE_QUOTED.sub(_escape, value) + '"'
+    escaped = _DOUBLE_QUOTED_ASCII.sub(_escape, value) if value.isascii() else re.sub(_DOUBLE_QUOTED, _escape, value)
+    return '"' + escaped + '"'
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -96,20 +96,20 @@ class ModelSource(Strict):
     modelId: ModelId
     sourceUri: SourceUri
     size: Size | None = None
-    env: list[EnvVar] = Field(default_factory=list)
+    env: list[EnvVar] = []
     precision: ProfilePrecision | None = None  # seed 003 custom-weight sources carry their precision
 
 
 class CustomProfile(Strict):
     """Seed 001: engine tuning carried by a template instead of an image."""
 
-    engineArgs: dict[str, Any] = Field(default_factory=dict)
-    envVars: dict[str, str] = Field(default_factory=dict)
+    engineArgs: dict[str, Any] = {}
+    envVars: dict[str, str] = {}
 
 
 class TemplateCaching(Strict):
     enabled: bool = False
-    env: list[EnvVar] = Field(default_factory=list)
+    env: list[EnvVar] = []
 
 
 class GatewayRef(Strict):
@@ -170,7 +170,7 @@ class Overrides(Strict):
 class PodMetricSource(Strict):
     backend: Literal["opentelemetry"] = "opentelemetry"
     serverAddress: str | None = None
-    metricNames: list[str] = Field(default_factory=list)
+    metricNames: list[str] = []
     query: str | None = None
     operationOverTime: str | None = None
 
@@ -193,7 +193,7 @@ class MetricSpec(Strict):
 
 
 class AutoScaling(Strict):
-    metrics: list[MetricSpec] = Field(default_factory=list)
+    metrics: list[MetricSpec] = []
 
 
 class ServiceCaching(Strict):
@@ -210,8 +210,8 @@ class AIMServiceSpec(Strict):
     maxReplicas: Annotated[int, Field(ge=1)] | None = None
     autoScaling: AutoScaling | None = None
     resources: ResourceRequirements | None = None
-    env: list[EnvVar] = Field(default_factory=list)
-    imagePullSecrets: list[LocalObjectReference] = Field(default_factory=list)
+    env: list[EnvVar] = []
+    imagePullSecrets: list[LocalObjectReference] = []
     serviceAccountName: str | None = None
     routing: Routing | None = None
     caching: ServiceCaching | None = None
@@ -244,11 +244,11 @@ class TemplateSpecCommon(Strict):
     type: TemplateType | None = None
     hardware: Hardware | None = None
     runtimeConfigName: str | None = None
-    imagePullSecrets: list[LocalObjectReference] = Field(default_factory=list)
+    imagePullSecrets: list[LocalObjectReference] = []
     serviceAccountName: str | None = None
     resources: ResourceRequirements | None = None
-    modelSources: list[ModelSource] = Field(default_factory=list)
-    env: list[EnvVar] = Field(default_factory=list)
+    modelSources: list[ModelSource] = []
+    env: list[EnvVar] = []
     customProfile: CustomProfile | None = None
 
 
@@ -288,7 +288,7 @@ class CustomTemplate(Strict):
     hardware: Hardware | None = None
     profile: CustomTemplateProfile | None = None
     type: TemplateType = "unoptimized"
-    env: Annotated[list[EnvVar], Field(max_length=64)] = Field(default_factory=list)
+    env: Annotated[list[EnvVar], Field(max_length=64)] = []
     customProfile: CustomProfile | None = None
 
 
@@ -305,13 +305,13 @@ class ModelDiscovery(Strict):
 class ModelSpec(Strict):
     image: str
     custom: ModelCustom | None = None
-    customTemplates: Annotated[list[CustomTemplate], Field(max_length=16)] = Field(default_factory=list)
+    customTemplates: Annotated[list[CustomTemplate], Field(max_length=16)] = []
     defaultServiceTemplate: str | None = None
     discovery: ModelDiscovery | None = None
-    env: list[EnvVar] = Field(default_factory=list)
+    env: list[EnvVar] = []
     imageMetadata: dict[str, Any] | None = None
-    imagePullSecrets: list[LocalObjectReference] = Field(default_factory=list)
-    modelSources: Annotated[list[ModelSource], Field(max_length=1)] = Field(default_factory=list)
+    imagePullSecrets: list[LocalObjectReference] = []
+    modelSources: Annotated[list[ModelSource], Field(max_length=1)] = []
     resources: ResourceRequirements | None = None
     runtimeConfigName: str | None = None
     serviceAccountName: str | None = None
@@ -385,11 +385,11 @@ class ProfileSpecCommon(Strict):
     acceleratorCount: Annotated[int, Field(ge=0)] | None = None
     resources: ResourceRequirements | None = None
     image: Annotated[str, Field(min_length=1)]
-    engineArgs: dict[str, Any] = Field(default_factory=dict)
-    engineEnv: dict[str, str] = Field(default_factory=dict)
-    modelSources: list[ModelSource] = Field(default_factory=list)
-    env: list[EnvVar] = Field(default_factory=list)
-    imagePullSecrets: list[LocalObjectReference] = Field(default_factory=list)
+    engineArgs: dict[str, Any] = {}
+    engineEnv: dict[str, str] = {}
+    modelSources: list[ModelSource] = []
+    env: list[EnvVar] = []
+    imagePullSecrets: list[LocalObjectReference] = []
     serviceAccountName: str | None = None
 
 

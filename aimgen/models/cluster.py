@@ -41,7 +41,7 @@ class ArgoCDSettings(Strict):
     project: Annotated[str, Field(min_length=1)] = "default"
     destinationServer: Annotated[str, Field(min_length=1)] = "https://kubernetes.default.svc"
     automated: bool = True  # automated sync with prune and selfHeal; false: sync by hand
-    syncOptions: list[str] = Field(default_factory=list)  # added to ServerSideApply=true, PruneLast=true
+    syncOptions: list[str] = []  # added to ServerSideApply=true, PruneLast=true
 
 
 class FluxSourceRef(Strict):
@@ -82,25 +82,25 @@ class ClusterSettings(Strict):
 class NodePool(Strict):
     name: DNSLabel
     count: Annotated[int, Field(ge=0)] = 1
-    labels: Labels = Field(default_factory=dict)
-    allocatable: dict[str, Quantity] = Field(default_factory=dict)
+    labels: Labels = {}
+    allocatable: dict[str, Quantity] = {}
 
 
 class LabelSelector(Strict):
-    matchLabels: dict[str, str] = Field(default_factory=dict)
+    matchLabels: dict[str, str] = {}
 
 
 class LabelSelectorRequirement(Strict):
     key: str
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
-    values: list[str] = Field(default_factory=list)
+    values: list[str] = []
 
 
 class NamespaceSelector(Strict):
     """A Kubernetes label selector over namespace labels (an empty selector selects every namespace)."""
 
-    matchLabels: dict[str, str] = Field(default_factory=dict)
-    matchExpressions: list[LabelSelectorRequirement] = Field(default_factory=list)
+    matchLabels: dict[str, str] = {}
+    matchExpressions: list[LabelSelectorRequirement] = []
 
 
 class RouteNamespaces(Strict):
@@ -127,14 +127,14 @@ class InventoryGateway(Strict):
 
 class InventoryNamespace(Strict):
     name: DNSLabel
-    labels: Labels = Field(default_factory=dict)
+    labels: Labels = {}
 
 
 class ClusterInventorySpec(Strict):
-    nodePools: list[NodePool] = Field(default_factory=list)
+    nodePools: list[NodePool] = []
     gateways: list[InventoryGateway] | None = None
-    namespaces: list[InventoryNamespace] = Field(default_factory=list)
-    settings: dict[str, Any] = Field(default_factory=dict)  # validated as ClusterSettings once merged
+    namespaces: list[InventoryNamespace] = []
+    settings: dict[str, Any] = {}  # validated as ClusterSettings once merged
 
 
 class ClusterInventory(Strict):
@@ -155,7 +155,7 @@ class _Exported(BaseModel):
 
 class NodeMeta(_Exported):
     name: str
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = {}
 
 
 class Taint(_Exported):
@@ -166,12 +166,12 @@ class Taint(_Exported):
 
 class NodeSpec(_Exported):
     unschedulable: bool = False
-    taints: list[Taint] = Field(default_factory=list)
+    taints: list[Taint] = []
 
 
 class NodeStatus(_Exported):
-    allocatable: dict[str, Quantity] = Field(default_factory=dict)
-    capacity: dict[str, Quantity] = Field(default_factory=dict)
+    allocatable: dict[str, Quantity] = {}
+    capacity: dict[str, Quantity] = {}
 
 
 class Node(_Exported):
@@ -234,8 +234,8 @@ class Gateway(_Exported):
 
 class NamespaceMeta(Strict):
     name: DNSLabel
-    labels: Labels = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: Labels = {}
+    annotations: dict[str, str] = {}
 
 
 class Namespace(Strict):
@@ -259,9 +259,9 @@ class Patch(Strict):
 
 
 class OverlaySpec(Strict):
-    bases: list[str] = Field(default_factory=list)
-    patches: list[Patch] = Field(default_factory=list)
-    settings: dict[str, Any] = Field(default_factory=dict)  # validated as ClusterSettings once merged
+    bases: list[str] = []
+    patches: list[Patch] = []
+    settings: dict[str, Any] = {}  # validated as ClusterSettings once merged
 
 
 class Overlay(Strict):

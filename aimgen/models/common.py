@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -139,8 +139,8 @@ class ObjectMeta(Strict):
 
     name: DNSSubdomain
     namespace: DNSLabel | None = None
-    labels: Labels = Field(default_factory=dict)
-    annotations: Annotations = Field(default_factory=dict)
+    labels: Labels = {}
+    annotations: Annotations = {}
     uid: str | None = None
     resourceVersion: str | None = None
     generation: int | None = None
@@ -202,9 +202,9 @@ class ResourceClaim(Strict):
 
 
 class ResourceRequirements(Strict):
-    limits: dict[str, Quantity] = Field(default_factory=dict)
-    requests: dict[str, Quantity] = Field(default_factory=dict)
-    claims: list[ResourceClaim] = Field(default_factory=list)
+    limits: dict[str, Quantity] = {}
+    requests: dict[str, Quantity] = {}
+    claims: list[ResourceClaim] = []
 
 
 class LocalObjectReference(Strict):
