@@ -49,7 +49,7 @@ JOURNAL = "details.log"  # changes to details.bin since it was written, appended
 SHARED = "shared.pickle"  # an overlay's shared inputs, parsed (compiler.Compiler.shared_inputs)
 INPUTS = "inputs.bin"  # digests of the input files by their stats (sources.KnownDigests)
 INPUTS_LOG = "inputs.log"  # records of later builds, appended (each record is a fact: replayed in any order)
-FORMAT = 5  # bump when the shape of the entries changes
+FORMAT = 6  # bump when the shape of the entries changes
 
 Read = tuple[tuple[str, str], str | None]  # a lookup of the deployed classes and what it found
 Locations = dict[SourceRef, Location]
@@ -276,14 +276,17 @@ _RICH = frozenset({"shared_diagnostics", "locations", "unit_diagnostics", "servi
 
 
 def dump_details(detail: OverlayDetails) -> bytes:
-    """OverlayDetails as stored: b"M", the marshal of its plain fields' length (8 bytes), them, the pickle of the
-    rest; b"P" and the pickle of it all when a plain field holds what marshal does not write."""
+    """OverlayDetails as stored: the digest of the rest (16 bytes: the journal's records name the details.bin they
+    apply to by it), then b"M", the marshal of its plain fields' length (8 bytes), them, the pickle of the rest;
+    or b"P" and the pickle of it all when a plain field holds what marshal does not write."""
     values = {f.name: getattr(detail, f.name) for f in fields(detail)}
     try:
         plain = marshal.dumps({k: v for k, v in values.items() if k not in _RICH})
     except ValueError:
-        return b"P" + _dumps(detail)
-    return b"M" + len(plain).to_bytes(8, "little") + plain + _dumps({k: values[k] for k in _RICH})
+        body = b"P" + _dumps(detail)
+    else:
+        body = b"M" + len(plain).to_bytes(8, "little") + plain + _dumps({k: values[k] for k in _RICH})
+    return digest(body) + body
 
 
 @contextmanager
@@ -317,11 +320,12 @@ def details_delta(base: OverlayDetails, detail: OverlayDetails) -> dict[str, Any
     for f in fields(detail):
         new, old = getattr(detail, f.name), getattr(base, f.name)
         if isinstance(new, dict):
-            changed = {k: v for k, v in new.items() if (o := old.get(k, _ABSENT)) is not v and o != v}
             keys = list(new)
             order = keys if keys != list(old) else None
-            if changed or order:
-                delta[f.name] = (changed, order)
+            if order is None and new == old:  # most of them, compared in C
+                continue
+            changed = {k: v for k, v in new.items() if (o := old.get(k, _ABSENT)) is not v and o != v}
+            delta[f.name] = (changed, order)
         elif new != old:
             delta[f.name] = new
     return delta
@@ -359,21 +363,22 @@ def read_journal(data: bytes, token: bytes) -> list[dict[str, Any]]:
     return deltas
 
 
-def load_details(data: bytes) -> OverlayDetails:
-    """What dump_details wrote; CacheCorrupt when it is not that."""
+def load_details(data: bytes) -> tuple[OverlayDetails, bytes]:
+    """What dump_details wrote, and its digest; CacheCorrupt when it is not that."""
+    token, body = data[:16], memoryview(data)[16:]  # a view: slicing 2 MB of marshal would copy it
     try:
-        if data[:1] == b"P":
-            found = pickle.loads(data[1:])
-        elif data[:1] == b"M":
-            size = int.from_bytes(data[1:9], "little")
-            found = OverlayDetails(**marshal.loads(data[9:9 + size]), **pickle.loads(data[9 + size:]))
+        if body[:1] == b"P":
+            found = pickle.loads(body[1:])
+        elif body[:1] == b"M":
+            size = int.from_bytes(body[1:9], "little")
+            found = OverlayDetails(**marshal.loads(body[9:9 + size]), **pickle.loads(body[9 + size:]))
         else:
             raise ValueError("unknown format")
     except (*_UNREADABLE, zlib.error) as exc:
         raise CacheCorrupt(f"{DETAILS}: {type(exc).__name__}: {exc}") from exc
     if not isinstance(found, OverlayDetails):
         raise CacheCorrupt(f"{DETAILS}: not overlay details")
-    return found
+    return found, token
 
 
 @dataclass
@@ -452,7 +457,7 @@ class BuildCache:
         self._details[overlay] = None
         try:
             data = (folder / DETAILS).read_bytes()
-            found, token = load_details(data), digest(data)
+            found, token = load_details(data)
             try:
                 journal = (folder / JOURNAL).read_bytes()
             except FileNotFoundError:
