@@ -1,9 +1,8 @@
 """AIM inputs: AIMService and the catalog kinds of both API generations (fields as in crds/aim and seed 003)."""
 
-from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -70,7 +69,7 @@ class GpuRequirements(Strict):
     resourceName: str = "amd.com/gpu"
 
     @model_validator(mode="after")
-    def _model_xor_vram(self) -> GpuRequirements:
+    def _model_xor_vram(self) -> Self:
         if self.model and self.minVram is not None:
             raise ValueError("set either model or minVram, not both")
         return self
@@ -86,7 +85,7 @@ class Hardware(Strict):
     cpu: CpuRequirements | None = None
 
     @model_validator(mode="after")
-    def _one_of(self) -> Hardware:
+    def _one_of(self) -> Self:
         if self.gpu is None and self.cpu is None:
             raise ValueError("hardware needs gpu or cpu")
         return self
@@ -150,7 +149,7 @@ class ServiceModel(Strict):
     custom: CustomModel | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> ServiceModel:
+    def _exactly_one(self) -> Self:
         if sum(x is not None for x in (self.name, self.image, self.custom)) != 1:
             raise ValueError("set exactly one of model.name, model.image and model.custom")
         return self

@@ -1,6 +1,5 @@
 """aimgen's own inputs: the hardware inventory (compact or `kubectl get nodes -o yaml`), the Overlay, settings."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 

@@ -1,6 +1,5 @@
 """Shared input types: strict pydantic base, Kubernetes names, quantities, env vars, resources."""
 
-from __future__ import annotations
 
 import re
 from collections.abc import Callable
