@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import marshal
+import math
 import os
 import pickle
 import sys
@@ -305,9 +306,13 @@ def without_gc() -> Iterator[None]:
             gc.enable()
 
 
-def journal_limit(details_size: int) -> int:
-    """How large an overlay's details journal may grow before details.bin is written whole again."""
-    return max(details_size // 4, 1 << 16)
+def journal_limit(base_size: int) -> int:
+    """How large a log of changes (details.log, inputs.log) may grow before its base (details.bin, inputs.bin) is
+    written whole again. Every build replays the whole log; a rewrite costs about the base's size. Over n builds
+    between rewrites a build pays rewrite/n + replay*n/2, least when n grows with the square root of the base:
+    measured, ~60 records for a 2.4 MB details.bin (20 ms to rewrite, 8 us per record replayed), ~80 for a 1 MB
+    inputs.bin (3 ms, 2 us)."""
+    return max(8 * math.isqrt(base_size), 1 << 12)
 
 
 _ABSENT = object()
@@ -434,7 +439,7 @@ class BuildCache:
         self.directory.mkdir(exist_ok=True)
         base, log = self.inputs_sizes
         record = marshal.dumps(added)
-        if base and log + len(record) <= max(base // 4, 1 << 16):
+        if base and log + 8 + len(record) <= journal_limit(base):
             with (self.directory / INPUTS_LOG).open("ab") as fh:
                 fh.write(len(record).to_bytes(8, "little") + record)
             self.inputs_sizes = (base, log + 8 + len(record))
@@ -511,7 +516,7 @@ class BuildCache:
         if stored is not None and base is not None and not fresh:
             token, size, journal = stored
             record = _dumps((token, details_delta(base, detail)))
-            if journal + len(record) <= journal_limit(size):
+            if journal + 8 + len(record) <= journal_limit(size):
                 with (folder / JOURNAL).open("ab") as fh:
                     fh.write(len(record).to_bytes(8, "little") + record)
                 return

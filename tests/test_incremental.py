@@ -322,13 +322,35 @@ def test_details_kept_as_a_journal_equal_those_written_whole(repo: tuple[Path, l
         return [(f.name, list(v.items()) if isinstance(v, dict) else v) for f in fields(found)
                 if f.name not in ("pack", "units") for v in [getattr(found, f.name)]]
 
-    changes(root)
+    with monkeypatch.context() as m:  # every change journaled (a small tree's details would be rewritten soon)
+        m.setattr(cache, "journal_limit", lambda size: 1 << 30)
+        changes(root)
     assert (root / CACHE_DIR / overlay / JOURNAL).stat().st_size > 0
     with monkeypatch.context() as m:
         m.setattr(cache, "journal_limit", lambda size: -1)
         changes(whole)
     assert not (whole / CACHE_DIR / overlay / JOURNAL).exists()
     assert details(root) == details(whole)
+
+
+def test_logs_rewritten_into_their_base_once_past_their_limit(repo: tuple[Path, list[str]]) -> None:
+    """details.log and inputs.log stay within journal_limit of their base: replaying them stays cheap."""
+    root, service_files = repo
+    target = next(rel for rel in service_files if "\n  replicas: " in (root / rel).read_text()
+                  and (root / rel).read_text().count("kind: AIMService") == 1)
+    overlay = target.split("/")[1]
+    folder = root / CACHE_DIR
+    logs = {(folder / overlay / JOURNAL, folder / overlay / cache.DETAILS): 0,
+            (folder / cache.INPUTS_LOG, folder / cache.INPUTS): 0}
+    for i in range(40):
+        rewrite(root / target, "\n  replicas: ", f"\n  replicas: 1\n  # change {i}: ")
+        assert build(root).exit_code == 0
+        for (log, base), most in logs.items():
+            if log.exists():
+                assert log.stat().st_size <= cache.journal_limit(base.stat().st_size), log
+                logs[log, base] = max(most, log.stat().st_size)
+    assert logs[folder / overlay / JOURNAL, folder / overlay / cache.DETAILS]  # appended to on the way
+    assert_plain(root, build(root))
 
 
 def inputs_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
