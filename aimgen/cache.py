@@ -50,7 +50,7 @@ JOURNAL = "details.log"  # changes to details.bin since it was written, appended
 SHARED = "shared.pickle"  # an overlay's shared inputs, parsed (compiler.Compiler.shared_inputs)
 INPUTS = "inputs.bin"  # digests of the input files by their stats (sources.KnownDigests)
 INPUTS_LOG = "inputs.log"  # records of later builds, appended (each record is a fact: replayed in any order)
-FORMAT = 6  # bump when the shape of the entries changes
+FORMAT = 7  # bump when the shape of the entries changes
 
 Read = tuple[tuple[str, str], str | None]  # a lookup of the deployed classes and what it found
 Locations = dict[SourceRef, Location]
@@ -319,18 +319,21 @@ _ABSENT = object()
 
 
 def details_delta(base: OverlayDetails, detail: OverlayDetails) -> dict[str, Any]:
-    """What turns `base` into `detail`: per dict field its changed entries and, when its keys differ (added,
-    removed or reordered), the new keys in order; other fields whole when they differ."""
+    """What turns `base` into `detail`: per dict field its changed entries, the keys it lost and, only when its keys
+    are not those of `base` less the lost and then the new ones, the new keys in order; other fields whole when
+    they differ."""
     delta: dict[str, Any] = {}
     for f in fields(detail):
         new, old = getattr(detail, f.name), getattr(base, f.name)
         if isinstance(new, dict):
             keys = list(new)
-            order = keys if keys != list(old) else None
-            if order is None and new == old:  # most of them, compared in C
+            if keys == list(old) and new == old:  # most of them, compared in C
                 continue
             changed = {k: v for k, v in new.items() if (o := old.get(k, _ABSENT)) is not v and o != v}
-            delta[f.name] = (changed, order)
+            removed = [k for k in old if k not in new]
+            kept = [k for k in old if k in new] if removed else list(old)
+            order = None if keys == kept + [k for k in keys if k not in old] else keys
+            delta[f.name] = (changed, removed, order)
         elif new != old:
             delta[f.name] = new
     return delta
@@ -340,9 +343,11 @@ def apply_delta(detail: OverlayDetails, delta: dict[str, Any]) -> None:
     for name, value in delta.items():
         current = getattr(detail, name)
         if isinstance(current, dict):
-            changed, order = value
+            changed, removed, order = value
             if order is None:
-                current.update(changed)
+                for key in removed:
+                    del current[key]
+                current.update(changed)  # a new key last, as in `changed`
             else:
                 setattr(detail, name, {k: changed[k] if k in changed else current[k] for k in order})
         else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -542,8 +542,7 @@ class Build:
         detail = OverlayDetails(state.key, state.whole, {f.rel: f.digest for f in state.files},
                                 frozenset(state.shared), "", {}, compiled.shared_diagnostics, dict(compiled.locations),
                                 {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
-        for rel, unit in ordered:
-            add_unit(detail, rel, unit)
+        reindex(detail, {}, dict(ordered), state.rels)
         if compiled.checks is not None and compiled.duplicates is not None and not state.units:
             checks, duplicates, locations = compiled.checks, compiled.duplicates, compiled.check_locations
         else:
@@ -592,10 +591,8 @@ class Build:
                                 dict(details.duplicates), dict(details.groups), dict(details.checks),
                                 dict(details.produced), dict(details.reads), dict(details.isvc),
                                 dict(details.deployed), dict(details.counts))
-        for rel in gone:
-            drop_unit(detail, rel, state.old.get(rel))
-        for rel in [r for r in state.rels if r in new]:
-            add_unit(detail, rel, new[rel])
+        reindex(detail, {rel: state.old.get(rel) for rel in gone}, {r: new[r] for r in state.rels if r in new},
+                state.rels)
         touched = [*(state.old[r] for r in gone if r in state.old), *new.values()]
         groups = {g for u in touched for s in u.services for g in s.groups}
         keys = {k for u in touched for k, _ in u.keys}
@@ -796,57 +793,63 @@ def wanted_files(ordered: list[tuple[str, UnitEntry]], fresh: set[str], staged: 
     return wanted, digests, collisions
 
 
-def add_unit(detail: OverlayDetails, rel: str, unit: UnitEntry) -> None:
-    """Index a unit in the overlay's details."""
-    if unit.diagnostics:
-        detail.unit_diagnostics[rel] = unit.diagnostics
-    with_diags = tuple((s.order, i, s.diagnostics) for i, s in enumerate(unit.services) if s.diagnostics)
-    if with_diags:
-        detail.service_diagnostics[rel] = with_diags
-    if unit.locations:
-        detail.unit_locations[rel] = unit.locations
+def reindex(detail: OverlayDetails, old: Mapping[str, UnitEntry | None], new: Mapping[str, UnitEntry],
+            order: list[str]) -> None:
+    """Replace the units `old` (with their cached entries, if any) by the units `new` (in file order) in the
+    details' indexes, as a clean build indexes them: each key lists the units referring to it in file order
+    (`order`), keeps its place while any does, and is removed when none does; a new key comes last. Entries kept
+    in place make a change journal as the few entries it changed."""
+    for rel in old.keys() - new.keys():
+        for per_unit in (detail.unit_diagnostics, detail.service_diagnostics, detail.unit_locations, detail.counts,
+                         detail.units):
+            per_unit.pop(rel, None)
+    touched: list[tuple[dict[Any, tuple[Any, ...]], Any]] = []
+    for rel, unit in old.items():
+        for index, key, _ in references(detail, rel, unit) if unit is not None else ():
+            index[key] = tuple(v for v in index.get(key, ()) if unit_of(v) != rel)
+            touched.append((index, key))
+    for rel, unit in new.items():
+        with_diags = tuple((s.order, i, s.diagnostics) for i, s in enumerate(unit.services) if s.diagnostics)
+        indexed: list[tuple[dict[str, Any], Any]] = [(detail.unit_diagnostics, unit.diagnostics),
+                                                     (detail.service_diagnostics, with_diags),
+                                                     (detail.unit_locations, unit.locations)]
+        for per_unit, found in indexed:
+            if found:
+                per_unit[rel] = found
+            else:
+                per_unit.pop(rel, None)
+        detail.counts[rel] = (len(unit.services), sum(len(s.outputs) for s in unit.services))
+        for index, key, value in references(detail, rel, unit):
+            current = index.get(key, ())
+            if value not in current:
+                index[key] = (*current, value)
+                touched.append((index, key))
+    if old:  # (a clean build adds units in file order: nothing to sort)
+        position = {rel: i for i, rel in enumerate(order)}
+        for index, key in touched:
+            if not (entries := index.get(key)):
+                index.pop(key, None)
+            elif len(entries) > 1:
+                index[key] = tuple(sorted(entries, key=lambda v: position.get(unit_of(v), -1)))
+
+
+def unit_of(entry: str | tuple[str, int]) -> str:
+    """The unit an index entry names: `keys` lists (unit, document), the other indexes units."""
+    return entry if type(entry) is str else entry[0]
+
+
+def references(detail: OverlayDetails, rel: str, unit: UnitEntry
+               ) -> Iterator[tuple[dict[Any, tuple[Any, ...]], Any, Any]]:
+    """What a unit adds to the details' indexes: (index, key, its value there)."""
     for key, source in unit.keys:
-        detail.keys[key] = (*detail.keys.get(key, ()), (rel, source.doc))
-    paths: set[str] = set()
+        yield detail.keys, key, (rel, source.doc)
     for service in unit.services:
         for group in service.groups:
-            if rel not in detail.groups.get(group, ()):
-                detail.groups[group] = (*detail.groups.get(group, ()), rel)
+            yield detail.groups, group, rel
         for read, _ in service.reads:
-            if rel not in detail.reads.get(read, ()):
-                detail.reads[read] = (*detail.reads.get(read, ()), rel)
-        paths.update(o.path for o in service.outputs)
-    for path in paths:
-        detail.produced[path] = (*detail.produced.get(path, ()), rel)
-    detail.counts[rel] = (len(unit.services), sum(len(s.outputs) for s in unit.services))
-
-
-def drop_unit(detail: OverlayDetails, rel: str, unit: UnitEntry | None) -> None:
-    """Remove a unit from the overlay's details."""
-    detail.unit_diagnostics.pop(rel, None)
-    detail.service_diagnostics.pop(rel, None)
-    detail.unit_locations.pop(rel, None)
-    detail.counts.pop(rel, None)
-    detail.units.pop(rel, None)
-    if unit is None:
-        return
-    for key, _ in unit.keys:
-        _without(detail.keys, key, lambda occurrence: occurrence[0] == rel)
-    for service in unit.services:
-        for group in service.groups:
-            _without(detail.groups, group, lambda r: r == rel)
-        for read, _ in service.reads:
-            _without(detail.reads, read, lambda r: r == rel)
+            yield detail.reads, read, rel
         for out in service.outputs:
-            _without(detail.produced, out.path, lambda r: r == rel)
-
-
-def _without(index: dict[Any, tuple[Any, ...]], key: Any, drop: Any) -> None:
-    left = tuple(v for v in index.get(key, ()) if not drop(v))
-    if left:
-        index[key] = left
-    else:
-        index.pop(key, None)
+            yield detail.produced, out.path, rel
 
 
 class LazyReports(list[ServiceReport]):

@@ -291,6 +291,30 @@ def test_flow_style_and_multi_kind_files(repo: tuple[Path, list[str]]) -> None:
 
 
 
+def details_of(at: Path, overlay: str) -> list[tuple[str, object]]:
+    """An overlay's cached details as read back, in content and key order (but where its pack keeps entries)."""
+    found = BuildCache.load(at, code_key()).details(overlay)
+    assert found is not None
+    return [(f.name, list(v.items()) if isinstance(v, dict) else v) for f in fields(found)
+            if f.name not in ("pack", "units") for v in [getattr(found, f.name)]]
+
+
+def test_a_change_after_a_clean_build_journals_only_what_it_changed(repo: tuple[Path, list[str]],
+                                                                     tmp_path: Path) -> None:
+    """The short way keeps the indexes as a clean build lays them out (each key in its place, the units naming it
+    in file order): a change appends a small record, and the details read back are those of a clean build."""
+    root, service_files = repo
+    rel = single_service_file(root, service_files)
+    overlay = rel.split("/")[1]
+    rewrite(root / rel, "\n  replicas: ", "\n  replicas: 1\n  # was: ")
+    assert_plain(root, build(root))
+    assert 0 < (root / CACHE_DIR / overlay / JOURNAL).stat().st_size < 1024
+    clean = tmp_path / "clean"
+    shutil.copytree(root, clean, ignore=shutil.ignore_patterns(CACHE_DIR))
+    assert build(clean).exit_code == 0
+    assert details_of(root, overlay) == details_of(clean, overlay)
+
+
 def test_details_kept_as_a_journal_equal_those_written_whole(repo: tuple[Path, list[str]], tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Small changes append to an overlay's details journal; read back, the details are exactly (in content and
@@ -316,12 +340,6 @@ def test_details_kept_as_a_journal_equal_those_written_whole(repo: tuple[Path, l
         (at / mine[1]).unlink()
         assert_plain(at, build(at))
 
-    def details(at: Path) -> list[tuple[str, object]]:
-        found = BuildCache.load(at, code_key()).details(overlay)
-        assert found is not None
-        return [(f.name, list(v.items()) if isinstance(v, dict) else v) for f in fields(found)
-                if f.name not in ("pack", "units") for v in [getattr(found, f.name)]]
-
     with monkeypatch.context() as m:  # every change journaled (a small tree's details would be rewritten soon)
         m.setattr(cache, "journal_limit", lambda size: 1 << 30)
         changes(root)
@@ -330,7 +348,7 @@ def test_details_kept_as_a_journal_equal_those_written_whole(repo: tuple[Path, l
         m.setattr(cache, "journal_limit", lambda size: -1)
         changes(whole)
     assert not (whole / CACHE_DIR / overlay / JOURNAL).exists()
-    assert details(root) == details(whole)
+    assert details_of(root, overlay) == details_of(whole, overlay)
 
 
 def test_logs_rewritten_into_their_base_once_past_their_limit(repo: tuple[Path, list[str]]) -> None:
