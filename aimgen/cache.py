@@ -58,8 +58,11 @@ Key = tuple[str, str, str]  # kind, namespace, name of a defined object
 Group = tuple[int, Hashable]  # an overlay check (its index) and one group of the objects it reads
 
 
+DIGEST_SIZE = 16
+
+
 def digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+    return hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest()
 
 
 def read_input(path: Path | str) -> tuple[bytes | None, bytes]:
@@ -277,9 +280,9 @@ _RICH = frozenset({"shared_diagnostics", "locations", "unit_diagnostics", "servi
 
 
 def dump_details(detail: OverlayDetails) -> bytes:
-    """OverlayDetails as stored: the digest of the rest (16 bytes: the journal's records name the details.bin they
-    apply to by it), then b"M", the marshal of its plain fields' length (8 bytes), them, the pickle of the rest;
-    or b"P" and the pickle of it all when a plain field holds what marshal does not write."""
+    """OverlayDetails as stored: the digest of the rest (the journal's records name the details.bin they apply to
+    by it), then b"M", the marshal of its plain fields' length (8 bytes), them, the pickle of the rest; or b"P" and
+    the pickle of it all when a plain field holds what marshal does not write."""
     values = {f.name: getattr(detail, f.name) for f in fields(detail)}
     try:
         plain = marshal.dumps({k: v for k, v in values.items() if k not in _RICH})
@@ -314,6 +317,17 @@ def journal_limit(base_size: int) -> int:
     inputs.bin (3 ms, 2 us)."""
     return max(8 * math.isqrt(base_size), 1 << 12)
 
+
+
+def append_record(log: Path, record: bytes, log_size: int, base_size: int) -> int | None:
+    """Append `record`, after its length (8 bytes), to a log of `log_size` bytes while it stays within
+    journal_limit of its base; the log's new size, None (nothing written) when the base is to be rewritten."""
+    grown = log_size + 8 + len(record)
+    if grown > journal_limit(base_size):
+        return None
+    with log.open("ab") as fh:
+        fh.write(len(record).to_bytes(8, "little") + record)
+    return grown
 
 _ABSENT = object()
 
@@ -375,7 +389,7 @@ def read_journal(data: bytes, token: bytes) -> list[dict[str, Any]]:
 
 def load_details(data: bytes) -> tuple[OverlayDetails, bytes]:
     """What dump_details wrote, and its digest; CacheCorrupt when it is not that."""
-    token, body = data[:16], memoryview(data)[16:]  # a view: slicing 2 MB of marshal would copy it
+    token, body = data[:DIGEST_SIZE], memoryview(data)[DIGEST_SIZE:]  # a view: slicing 2 MB would copy it
     try:
         if body[:1] == b"P":
             found = pickle.loads(body[1:])
@@ -444,10 +458,8 @@ class BuildCache:
         self.directory.mkdir(exist_ok=True)
         base, log = self.inputs_sizes
         record = marshal.dumps(added)
-        if base and log + 8 + len(record) <= journal_limit(base):
-            with (self.directory / INPUTS_LOG).open("ab") as fh:
-                fh.write(len(record).to_bytes(8, "little") + record)
-            self.inputs_sizes = (base, log + 8 + len(record))
+        if base and (grown := append_record(self.directory / INPUTS_LOG, record, log, base)) is not None:
+            self.inputs_sizes = (base, grown)
             return
         data = marshal.dumps((FORMAT, every()))
         atomic_write(self.directory / INPUTS, data)
@@ -521,9 +533,7 @@ class BuildCache:
         if stored is not None and base is not None and not fresh:
             token, size, journal = stored
             record = _dumps((token, details_delta(base, detail)))
-            if journal + 8 + len(record) <= journal_limit(size):
-                with (folder / JOURNAL).open("ab") as fh:
-                    fh.write(len(record).to_bytes(8, "little") + record)
+            if append_record(folder / JOURNAL, record, journal, size) is not None:
                 return
         atomic_write(folder / DETAILS, dump_details(detail))
         (folder / JOURNAL).unlink(missing_ok=True)

@@ -1,6 +1,6 @@
 """AIM inputs: AIMService and the catalog kinds of both API generations (fields as in crds/aim and seed 003)."""
 
-
+# (no `from __future__ import annotations`: pydantic would compile each annotation string at import)
 import re
 from typing import Annotated, Any, Literal, Self
 

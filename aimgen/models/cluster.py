@@ -1,6 +1,6 @@
 """aimgen's own inputs: the hardware inventory (compact or `kubectl get nodes -o yaml`), the Overlay, settings."""
 
-
+# (no `from __future__ import annotations`: pydantic would compile each annotation string at import)
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator

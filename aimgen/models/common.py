@@ -1,6 +1,6 @@
 """Shared input types: strict pydantic base, Kubernetes names, quantities, env vars, resources."""
 
-
+# (no `from __future__ import annotations`: pydantic would compile each annotation string at import)
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
