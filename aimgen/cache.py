@@ -199,6 +199,24 @@ class OverlayDetails:
     deployed: dict[tuple[str, str], str]  # the deployed classes after the build
     counts: dict[str, tuple[int, int]]  # unit -> its services and objects
 
+    def __getattr__(self, name: str) -> Any:
+        """An index of details read from disk, decoded on first use (classifying an overlay's files reads only the
+        head: a build that compiles a changed unit elsewhere never decodes them)."""
+        if name not in _INDEXES or "_undecoded" not in self.__dict__:
+            raise AttributeError(name)
+        decode_indexes(self, *self.__dict__.pop("_undecoded"))
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An overlay's new details as the cache is to store them, made where they were computed (the compiler
+    process, the short way) and written by the build once rendered/ is: a record for the journal, or details.bin."""
+
+    pack: str  # the pack they point into (the others are removed)
+    record: bytes | None  # appended to details.log; None: `whole` replaces details.bin
+    whole: bytes
+
 
 _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError,
                IndexError, KeyError)
@@ -274,22 +292,31 @@ def _dumps(value: Any) -> bytes:
 
 # The large indexes of OverlayDetails are plain dicts, tuples, str and bytes: marshal writes them 5x and reads them
 # 1.5-2x faster than pickle. The diagnostics (dataclasses) are pickled; a detail marshal cannot write (a tuple
-# subclass as a check group, say) makes the whole entry pickled.
+# subclass as a check group, say) makes the whole entry pickled. The head (what classifying the overlay's files
+# reads) is decoded on load, the indexes (the rest) on first use.
+_HEAD = ("key", "whole", "files", "shared", "pack", "units")
 _RICH = frozenset({"shared_diagnostics", "locations", "unit_diagnostics", "service_diagnostics", "unit_locations",
                    "duplicates", "checks"})
+_INDEXES = frozenset(f.name for f in fields(OverlayDetails)) - set(_HEAD)
+
+
+def _sized(data: bytes) -> bytes:
+    return len(data).to_bytes(8, "little") + data
 
 
 def dump_details(detail: OverlayDetails) -> bytes:
     """OverlayDetails as stored: the digest of the rest (the journal's records name the details.bin they apply to
-    by it), then b"M", the marshal of its plain fields' length (8 bytes), them, the pickle of the rest; or b"P" and
-    the pickle of it all when a plain field holds what marshal does not write."""
+    by it), then b"M" and, each after its length (8 bytes), the marshal of the head, the marshal of the plain
+    indexes, the pickle of the others; or b"P" and the pickle of it all when a plain field holds what marshal does
+    not write."""
     values = {f.name: getattr(detail, f.name) for f in fields(detail)}
     try:
-        plain = marshal.dumps({k: v for k, v in values.items() if k not in _RICH})
+        head = marshal.dumps({k: values[k] for k in _HEAD})
+        plain = marshal.dumps({k: v for k, v in values.items() if k in _INDEXES and k not in _RICH})
     except ValueError:
         body = b"P" + _dumps(detail)
     else:
-        body = b"M" + len(plain).to_bytes(8, "little") + plain + _dumps({k: values[k] for k in _RICH})
+        body = b"M" + _sized(head) + _sized(plain) + _dumps({k: values[k] for k in _RICH})
     return digest(body) + body
 
 
@@ -319,15 +346,16 @@ def journal_limit(base_size: int) -> int:
 
 
 
-def append_record(log: Path, record: bytes, log_size: int, base_size: int) -> int | None:
-    """Append `record`, after its length (8 bytes), to a log of `log_size` bytes while it stays within
-    journal_limit of its base; the log's new size, None (nothing written) when the base is to be rewritten."""
+def grown_log(log_size: int, record: bytes, base_size: int) -> int | None:
+    """The size of a log of `log_size` bytes once `record` is appended to it (after its length, 8 bytes); None
+    when that passes journal_limit of its base, which is then to be rewritten instead."""
     grown = log_size + 8 + len(record)
-    if grown > journal_limit(base_size):
-        return None
+    return grown if grown <= journal_limit(base_size) else None
+
+
+def append_record(log: Path, record: bytes) -> None:
     with log.open("ab") as fh:
-        fh.write(len(record).to_bytes(8, "little") + record)
-    return grown
+        fh.write(_sized(record))
 
 _ABSENT = object()
 
@@ -387,22 +415,53 @@ def read_journal(data: bytes, token: bytes) -> list[dict[str, Any]]:
     return deltas
 
 
-def load_details(data: bytes) -> tuple[OverlayDetails, bytes]:
-    """What dump_details wrote, and its digest; CacheCorrupt when it is not that."""
-    token, body = data[:DIGEST_SIZE], memoryview(data)[DIGEST_SIZE:]  # a view: slicing 2 MB would copy it
-    try:
-        if body[:1] == b"P":
-            found = pickle.loads(body[1:])
-        elif body[:1] == b"M":
-            size = int.from_bytes(body[1:9], "little")
-            found = OverlayDetails(**marshal.loads(body[9:9 + size]), **pickle.loads(body[9 + size:]))
-        else:
-            raise ValueError("unknown format")
-    except (*_UNREADABLE, zlib.error) as exc:
-        raise CacheCorrupt(f"{DETAILS}: {type(exc).__name__}: {exc}") from exc
+def load_details(path: Path, journal: bytes = b"") -> tuple[OverlayDetails, bytes, int]:
+    """What dump_details wrote to `path`, with the deltas `journal` holds for it applied, its digest and size;
+    CacheCorrupt when it is not that. Only the head is read: the indexes are read, decoded and their deltas applied
+    on first use."""
+    with path.open("rb") as fh:
+        token, kind, size = fh.read(DIGEST_SIZE), fh.read(1), os.fstat(fh.fileno()).st_size
+        deltas = read_journal(journal, token)
+        try:
+            if kind == b"P":
+                found = pickle.loads(fh.read())
+            elif kind == b"M":
+                found = OverlayDetails.__new__(OverlayDetails)
+                found.__dict__.update(marshal.loads(fh.read(int.from_bytes(fh.read(8), "little"))))
+                found.__dict__["_undecoded"] = (path, token, fh.tell(), [{k: v for k, v in d.items() if k in _INDEXES}
+                                                                          for d in deltas])
+                deltas = [{k: v for k, v in d.items() if k not in _INDEXES} for d in deltas]
+            else:
+                raise ValueError("unknown format")
+        except (*_UNREADABLE, zlib.error) as exc:
+            raise CacheCorrupt(f"{DETAILS}: {type(exc).__name__}: {exc}") from exc
     if not isinstance(found, OverlayDetails):
         raise CacheCorrupt(f"{DETAILS}: not overlay details")
-    return found, token
+    for delta in deltas:
+        apply_delta(found, delta)
+    return found, token, size
+
+
+def decode_indexes(detail: OverlayDetails, path: Path, token: bytes, offset: int, deltas: list[dict[str, Any]]
+                   ) -> None:
+    """The indexes of details read from `path` (dump_details' plain and rich parts, at `offset`), their journal's
+    deltas applied; CacheCorrupt when they do not read back, or the file is no longer the one its head came from."""
+    with without_gc():  # tens of thousands of fresh tuples: collections would only walk them
+        try:
+            with path.open("rb") as fh:
+                if fh.read(DIGEST_SIZE) != token:
+                    raise ValueError("replaced since its head was read")
+                fh.seek(offset)
+                data = memoryview(fh.read())  # a view: slicing 2 MB would copy it
+            size = int.from_bytes(data[:8], "little")
+            detail.__dict__.update(marshal.loads(data[8:8 + size]))
+            detail.__dict__.update(pickle.loads(data[8 + size:]))
+        except (*_UNREADABLE, zlib.error) as exc:
+            raise CacheCorrupt(f"{DETAILS}: {type(exc).__name__}: {exc}") from exc
+    if not detail.__dict__.keys() >= _INDEXES:
+        raise CacheCorrupt(f"{DETAILS}: indexes missing")
+    for delta in deltas:
+        apply_delta(detail, delta)
 
 
 @dataclass
@@ -458,7 +517,8 @@ class BuildCache:
         self.directory.mkdir(exist_ok=True)
         base, log = self.inputs_sizes
         record = marshal.dumps(added)
-        if base and (grown := append_record(self.directory / INPUTS_LOG, record, log, base)) is not None:
+        if base and (grown := grown_log(log, record, base)) is not None:
+            append_record(self.directory / INPUTS_LOG, record)
             self.inputs_sizes = (base, grown)
             return
         data = marshal.dumps((FORMAT, every()))
@@ -478,19 +538,16 @@ class BuildCache:
         folder = self.directory / overlay
         self._details[overlay] = None
         try:
-            data = (folder / DETAILS).read_bytes()
-            found, token = load_details(data)
             try:
                 journal = (folder / JOURNAL).read_bytes()
             except FileNotFoundError:
                 journal = b""
-            for delta in read_journal(journal, token):
-                apply_delta(found, delta)
+            found, token, size = load_details(folder / DETAILS, journal)
         except (*_UNREADABLE, CacheCorrupt):  # absent, damaged, or a delta of another shape
             return
         if (folder / found.pack).is_file():
             self._details[overlay] = found
-            self._stored[overlay] = (token, len(data), len(journal))
+            self._stored[overlay] = (token, size, len(journal))
 
     def units(self, overlay: str, details: OverlayDetails, rels: Iterable[str]) -> dict[str, UnitEntry]:
         """Unit entries read from the overlay's pack by offset."""
@@ -505,38 +562,52 @@ class BuildCache:
         """Whether rendered files last modified at `newest_ns` can be trusted by their stats."""
         return newest_ns < self.written_ns
 
-    def save(self, details: dict[str, OverlayDetails], units: dict[str, dict[str, bytes]],
-             fresh: set[str]) -> None:
-        """Append new units to the overlays' packs (a new pack for overlays in `fresh`), then write the details and
-        the index, each atomically (units: pickled UnitEntry by file). The caller waits for the clock to pass the
-        files it wrote before (cache.settle)."""
+    def save(self, details: dict[str, OverlayDetails], units: dict[str, dict[str, bytes]], fresh: set[str],
+             prepared: Mapping[str, Prepared] | None = None) -> None:
+        """Append new units to the overlays' packs (a new pack for overlays in `fresh`), then write the details (and
+        those `prepared` elsewhere) and the index, each atomically (units: pickled UnitEntry by file). The caller
+        waits for the clock to pass the files it wrote before (cache.settle)."""
         self.directory.mkdir(exist_ok=True)
         ignore = self.directory / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# the aimgen build cache: safe to delete\n*\n")
         for overlay, detail in details.items():
-            folder = self.directory / overlay
-            folder.mkdir(exist_ok=True)
-            self._append(folder, detail, units.get(overlay, {}), overlay in fresh)
-            self._store_details(folder, overlay, detail, overlay in fresh)
-            for pack in folder.glob("*.pack"):
-                if pack.name != detail.pack:
-                    pack.unlink(missing_ok=True)
+            self.commit(overlay, self.prepare(overlay, detail, units.get(overlay, {}), overlay in fresh), detail)
+        for overlay, ready in (prepared or {}).items():
+            self.commit(overlay, ready)
         atomic_write(self.directory / INDEX, _dumps({"format": FORMAT, "code": self.code, "catalog": self.catalog,
                                                       "summaries": self.summaries}))
 
-    def _store_details(self, folder: Path, overlay: str, detail: OverlayDetails, fresh: bool) -> None:
-        """Append what changed since the details on disk to the journal while it stays within journal_limit; else
-        write details.bin whole and start a new journal."""
-        stored, base = self._stored.pop(overlay, None), self._details.get(overlay)
-        self._details[overlay] = detail
+    def prepare(self, overlay: str, detail: OverlayDetails, blobs: dict[str, bytes], fresh: bool) -> Prepared:
+        """Append the units' entries to the overlay's pack (pointing `detail` at them), and make the record of
+        what changed since the details loaded while the journal stays within journal_limit, else details.bin
+        whole: what `commit` writes, once rendered/ is."""
+        folder = self.directory / overlay
+        folder.mkdir(parents=True, exist_ok=True)
+        self._append(folder, detail, blobs, fresh)
+        stored, base = self._stored.get(overlay), self._details.get(overlay)
         if stored is not None and base is not None and not fresh:
             token, size, journal = stored
             record = _dumps((token, details_delta(base, detail)))
-            if append_record(folder / JOURNAL, record, journal, size) is not None:
-                return
-        atomic_write(folder / DETAILS, dump_details(detail))
-        (folder / JOURNAL).unlink(missing_ok=True)
+            if grown_log(journal, record, size) is not None:
+                return Prepared(detail.pack, record, b"")
+        return Prepared(detail.pack, None, dump_details(detail))
+
+    def commit(self, overlay: str, prepared: Prepared, detail: OverlayDetails | None = None) -> None:
+        """Write what `prepare` made (`detail`: the details it was made of, kept for this build to read)."""
+        folder = self.directory / overlay
+        if prepared.record is not None:
+            append_record(folder / JOURNAL, prepared.record)
+        else:
+            atomic_write(folder / DETAILS, prepared.whole)
+            (folder / JOURNAL).unlink(missing_ok=True)
+        for pack in folder.glob("*.pack"):
+            if pack.name != prepared.pack:
+                pack.unlink(missing_ok=True)
+        self._stored.pop(overlay, None)
+        self._details.pop(overlay, None)
+        if detail is not None:
+            self._details[overlay] = detail
 
     @staticmethod
     def _append(folder: Path, detail: OverlayDetails, blobs: dict[str, bytes], fresh: bool) -> None:

@@ -19,10 +19,12 @@ from . import channel
 from .cache import (
     CACHE_DIR,
     SHARED,
+    BuildCache,
     CacheCorrupt,
     Group,
     Key,
     Locations,
+    OverlayDetails,
     UnitEntry,
     WiringEntry,
     load_keyed,
@@ -34,6 +36,7 @@ from .cache import (
 from .channel import Channel
 from .diagnostics import Diagnostic, SourceRef
 from .manifest import Manifest
+from .merging import ShortInputs, ShortMerged, merge_short
 from .results import BuildOptions
 from .sources import WHOLE, input_files
 
@@ -51,10 +54,11 @@ class CompileRequest:
     shared: tuple[str, ...] | None
     key: bytes  # of the shared files: the compiler keeps them parsed under it
     units: tuple[str, ...]
-    deployed: dict[tuple[str, str], str]
+    deployed: dict[tuple[str, str], str] | None  # None: as the overlay's details record them (the short way)
     wiring: bool
     stage: Path | None  # where the files compiled are written (None: --check)
     everything: bool = False  # every unit is compiled: the compiler runs the overlay and duplicate checks too
+    short: ShortInputs | None = None  # the short way: the compiler merges the units into the details too
 
 
 @dataclass
@@ -74,15 +78,17 @@ class Compiled:
     checks: dict[Group, tuple[Diagnostic, ...]] | None = None
     duplicates: dict[Key, tuple[Diagnostic, ...]] | None = None
     check_locations: Locations = field(default_factory=dict)
+    merged: ShortMerged | None = None  # asked the short way, and it held
 
 
 class Compiler:
     """The heavy half, run in a forked process (its imports overlap the parent's scan of rendered/) that serves
     the requests of one build, or in this process. It keeps the shared inputs it loaded between requests."""
 
-    def __init__(self, root: Any, options: BuildOptions, fork: bool):
+    def __init__(self, root: Any, options: BuildOptions, cache: BuildCache, fork: bool):
         self.root = root
         self.options = options
+        self.cache = cache  # forked: the build's as it was then (the details it reads are its own)
         self.used = False  # whether it was asked anything
         self.pending = 0  # replies to `post`ed requests not read yet
         self.kept: dict[str, tuple[bytes, Shared]] = {}
@@ -255,16 +261,30 @@ class Compiler:
         again, with that file shared."""
         from .units import run_jobs
 
+        requests = [r if r.deployed is not None else replace(r, deployed=self.details(r.name).deployed)
+                    for r in requests]
         for r in requests:
             self.shared[r.name] = self.shared_inputs(r.name, r.shared, r.key)
         jobs, units = self.jobs(requests)
         by_name = {r.name: r for r in requests}
         for name, compiled, slices in run_jobs(jobs, units, self.options.jobs or os.cpu_count() or 1,
                                                self.options.jobs is not None):
-            yield self.overlay(by_name[name], compiled, slices)
+            yield self.merged(by_name[name], self.overlay(by_name[name], compiled, slices))
         for r in requests:
             if r.name not in jobs:
-                yield self.overlay(r, [], [])
+                yield self.merged(r, self.overlay(r, [], []))
+
+    def details(self, name: str) -> OverlayDetails:
+        details = self.cache.details(name)
+        if details is None:
+            raise CacheCorrupt(f"the details of {name} are gone")
+        return details
+
+    def merged(self, r: CompileRequest, result: Compiled) -> Compiled:
+        """The overlay asked the short way merged into its details, when its files are still classified so."""
+        if r.short is not None and not result.whole and set(result.shared) == set(r.shared or ()):
+            result.merged = merge_short(self.cache, r, result, self.checks)
+        return result
 
     def jobs(self, requests: list[CompileRequest]) -> tuple[dict[str, UnitJob], dict[str, list[str]]]:
         from .units import whole_job
@@ -273,7 +293,7 @@ class Compiler:
         for r in requests:
             s = self.shared[r.name]
             if self.compiles(r):
-                job = whole_job(self.root, r.name, s, r.deployed, r.stage)
+                job = whole_job(self.root, r.name, s, r.deployed or {}, r.stage)
                 jobs[r.name] = job if s.whole else replace(job, services=())
             if not s.whole and r.units:
                 units[r.name] = list(r.units)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ from .diagnostics import (
     error,
 )
 from .emit import GITOPS_DIR, gitops_dir
+from .merging import ShortInputs, ShortMerged, check_order, reindex, summarize
 from .output import Plan, Stat, apply_plan, plan_changes, scan_files, stat_of
 from .results import BuildOptions, BuildResult, CacheStats, OverlayResult, ServiceReport, select_overlays
 from .sources import (
@@ -109,7 +110,6 @@ class OverlayState:
     dirty: list[str] = field(default_factory=list)  # units to compile
     removed: list[str] = field(default_factory=list)  # the short way: units gone
     units: dict[str, UnitEntry] = field(default_factory=dict)  # the long way: the cached units that hold
-    old: dict[str, UnitEntry] = field(default_factory=dict)  # the short way: previous entries of dirty and removed
     compiled: Compiled | None = None
     wiring: WiringEntry | None = None
 
@@ -148,6 +148,7 @@ class Merged:
     digests: dict[str, bytes] = field(default_factory=dict)
     remove: set[str] = field(default_factory=set)  # short: files no longer produced
     collisions: list[Diagnostic] = field(default_factory=list)
+    short: ShortMerged | None = None  # merged the short way (by the compiler): its details prepared there
 
 
 def resolved(root: Any, diagnostics: list[Diagnostic], known: Locations) -> list[Diagnostic]:
@@ -223,7 +224,7 @@ class Build:
         shared inputs it reads ahead, warming up on a file of services read this time (likely the one changed)."""
         if self.compiler is None:
             fork = self.options.jobs != 1 and hasattr(os, "fork")
-            self.compiler = Compiler(self.root, self.options, fork)
+            self.compiler = Compiler(self.root, self.options, self.cache, fork)
         if changed is not None and not self.compiler.used:
             read = next((f.rel for f in changed.files if f.data is not None and looks_like_services(f.data)), None)
             self.compiler.post("read_ahead", changed.name, read)
@@ -401,13 +402,19 @@ class Build:
         for state in changed:
             assert state.details is not None
             state.way = "short"
-            requests.append(self.request(state, state.details.deployed))
+            requests.append(self.request(state))
         items = self.compiler.stream_now("compile", requests)  # None: it would wait for the compiler
         return Early(requests, items) if items is not None else None
 
-    def request(self, state: OverlayState, deployed: dict[tuple[str, str], str]) -> CompileRequest:
-        return CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty), deployed,
-                              state.wiring is None, self.stage, state.way == "long" and not state.units)
+    def request(self, state: OverlayState) -> CompileRequest:
+        """What to compile of the overlay; the short way: merged into its details by the compiler too (which reads
+        the deployed classes there)."""
+        if state.way == "short":
+            short = ShortInputs({f.rel: f.digest for f in state.files}, tuple(state.removed))
+            return CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty), None,
+                                  state.wiring is None, self.stage, short=short)
+        return CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty),
+                              self.deployed_on_disk(state), state.wiring is None, self.stage, not state.units)
 
     def compile(self, states: list[OverlayState], early: Early | None = None) -> dict[str, Merged]:
         """Compile what changed (and the wiring that is not cached), merging each overlay compiled from scratch as
@@ -421,9 +428,7 @@ class Build:
                     state.wiring = self.start_compiler().call("overlay_wiring", state.name, state.shared_files,
                                                               state.key)
                 continue
-            short = state.way == "short" and state.details is not None
-            deployed = state.details.deployed if short and state.details else self.deployed_on_disk(state)
-            requests.append(self.request(state, deployed))
+            requests.append(self.request(state))
         if early is not None and early.requests != requests:
             for _ in early.items:
                 pass
@@ -519,9 +524,8 @@ class Build:
             state.whole, state.shared, state.way, state.units = compiled.whole, set(compiled.shared), "long", {}
         state.key = self.shared_key(state)
         if state.way == "short":
-            merged = self.merge_short(state, compiled)
-            if merged is not None:
-                return merged
+            if compiled.merged is not None:
+                return self.from_short(state, compiled, compiled.merged)
             assert state.details is not None
             rest = [r for r in state.details.units if r not in compiled.units and r not in state.removed]
             state.units, state.way = self.cache.units(state.name, state.details, rest), "long"
@@ -546,7 +550,7 @@ class Build:
         if compiled.checks is not None and compiled.duplicates is not None and not state.units:
             checks, duplicates, locations = compiled.checks, compiled.duplicates, compiled.check_locations
         else:
-            checks, duplicates, locations = self.cross_checks(state, dict(ordered), None, detail)
+            checks, duplicates, locations = self.cross_checks(state, detail)
         detail.checks, detail.duplicates = checks, duplicates
         detail.locations.update(locations)
         merged = self.assemble(state, detail)
@@ -556,105 +560,30 @@ class Build:
                         **compiled.blobs}
         return merged
 
-    def merge_short(self, state: OverlayState, compiled: Compiled) -> Merged | None:
-        """The overlay from its previous details and its changed units; None when a changed unit shares or collides
-        over a file (the long way then names it as a clean build would)."""
-        details = state.details
-        assert details is not None
-        state.old = self.cache.units(state.name, details, [*state.dirty, *state.removed])
-        new = compiled.units
-        gone = set(state.dirty) | set(state.removed)
-        before = {o.path: o.digest for u in state.old.values() for s in u.services for o in s.outputs}
-        wanted: dict[str, bytes | Path | None] = {}
-        digests: dict[str, bytes] = {}
-        for unit in new.values():
-            for service in unit.services:
-                for out in service.outputs:
-                    if out.path in digests:
-                        if digests[out.path] != out.digest:
-                            return None  # two changed services collide
-                        continue
-                    others = [r for r in details.produced.get(out.path, ()) if r not in gone]
-                    if others:  # an object unchanged services produce too (a shared cache claim, ...)
-                        if self.produced(state, others[0], out.path) != out.digest:
-                            return None
-                    elif out.path not in before and out.path in self.present:
-                        return None  # a file no service produced: foreign, or stale
-                    elif before.get(out.path) != out.digest or out.path not in self.present:
-                        wanted[out.path] = self.staged(out.path)
-                    digests[out.path] = out.digest
-        remove = {p for p in before if p not in digests and all(r in gone for r in details.produced.get(p, ()))}
-        detail = OverlayDetails(state.key, False, {f.rel: f.digest for f in state.files}, frozenset(state.shared),
-                                details.pack, dict(details.units), compiled.shared_diagnostics,
-                                dict(compiled.locations), dict(details.unit_diagnostics),
-                                dict(details.service_diagnostics), dict(details.unit_locations), dict(details.keys),
-                                dict(details.duplicates), dict(details.groups), dict(details.checks),
-                                dict(details.produced), dict(details.reads), dict(details.isvc),
-                                dict(details.deployed), dict(details.counts))
-        reindex(detail, {rel: state.old.get(rel) for rel in gone}, {r: new[r] for r in state.rels if r in new},
-                state.rels)
-        touched = [*(state.old[r] for r in gone if r in state.old), *new.values()]
-        groups = {g for u in touched for s in u.services for g in s.groups}
-        keys = {k for u in touched for k, _ in u.keys}
-        checks, duplicates, locations = self.cross_checks(state, new, (groups, keys), detail)
-        detail.checks = {g: d for g, d in detail.checks.items() if g not in groups} | checks
-        detail.duplicates = {k: d for k, d in detail.duplicates.items() if k not in keys} | duplicates
-        detail.locations.update({r: loc for r, loc in details.locations.items() if r not in detail.locations})
-        detail.locations.update(locations)
-        merged = self.assemble(state, detail)
-        merged.wanted, merged.digests, merged.remove, merged.units = wanted, digests, remove, dict(new)
-        merged.blobs = compiled.blobs
-        return merged
+    def from_short(self, state: OverlayState, compiled: Compiled, short: ShortMerged) -> Merged:
+        summary = replace(short.summary, wiring=state.wiring)
+        reports = LazyReports(self, state.name, summary.services, None, compiled.units, state.rels)
+        result = OverlayResult(state.name, [], reports, list(summary.diagnostics), objects=summary.objects)
+        return Merged(result, summary, units=dict(compiled.units), wanted=dict(short.wanted), digests=short.digests,
+                      remove=short.remove, short=short)
 
-    def produced(self, state: OverlayState, rel: str, path: str) -> bytes | None:
-        """The digest of `path` as the cached unit `rel` produces it."""
-        assert state.details is not None
-        if rel not in state.old:
-            state.old.update(self.cache.units(state.name, state.details, [rel]))
-        return next((o.digest for s in state.old[rel].services for o in s.outputs if o.path == path), None)
-
-    def cross_checks(self, state: OverlayState, units: dict[str, UnitEntry],
-                     touched: tuple[set[Group], set[Key]] | None, detail: OverlayDetails
+    def cross_checks(self, state: OverlayState, detail: OverlayDetails
                      ) -> tuple[dict[Group, tuple[Diagnostic, ...]], dict[Key, tuple[Diagnostic, ...]], Locations]:
-        """The overlay checks and duplicate checks: on every group and key (the long way, `touched` None), or on
-        those a change touched (the short way); run by the compiler, which reads the cached units they need."""
-        position = {rel: i for i, rel in enumerate([WHOLE, *state.rels])}
+        """The overlay checks and duplicate checks on every group and key, run by the compiler, which reads the
+        cached units they need."""
         previous = state.details
-        if touched is None:
-            groups: set[Group] | None = None
-            keys = set(detail.keys)
-            needed = set(state.units)
-        else:
-            groups, keys = touched
-            needed = {r for g in groups for r in detail.groups.get(g, ())} - set(units)
-        cached = {r: previous.units[r] for r in needed if previous and r in previous.units}
-        occurrences = {k: [SourceRef(rel, doc) for rel, doc in sorted(detail.keys.get(k, ()),
-                                                                     key=lambda o: (position.get(o[0], 0), o[1]))]
-                       for k in keys}
+        cached = {r: previous.units[r] for r in state.units if previous and r in previous.units}
         result: tuple[dict[Group, tuple[Diagnostic, ...]], dict[Key, tuple[Diagnostic, ...]], Locations] = \
-            self.start_compiler().call("checks", state.name, groups, cached, previous.pack if previous else "",
-                                       position, occurrences)
+            self.start_compiler().call("checks", state.name, None, cached, previous.pack if previous else "",
+                                       *check_order(detail, state.rels, set(detail.keys)))
         return result
 
     def assemble(self, state: OverlayState, detail: OverlayDetails) -> Merged:
-        """The overlay's result and summary from its details, diagnostics in compile_overlay's order."""
-        position = {rel: i for i, rel in enumerate([WHOLE, *state.rels])}
-        rels = sorted(detail.counts, key=lambda r: position.get(r, 0))
-        service_diags = sorted(((order, position.get(rel, 0), i, ds) for rel, entries in
-                                detail.service_diagnostics.items() for order, i, ds in entries), key=lambda x: x[:3])
-        diagnostics = [*detail.shared_diagnostics, *(d for rel in rels for d in detail.unit_diagnostics.get(rel, ())),
-                       *(d for ds in detail.duplicates.values() for d in ds),
-                       *(d for *_, ds in service_diags for d in ds), *(d for ds in detail.checks.values() for d in ds)]
-        locations = {**detail.locations, **{r: loc for locs in detail.unit_locations.values() for r, loc in
-                                            locs.items()}}
-        services = sum(c[0] for c in detail.counts.values())
-        objects = sum(c[1] for c in detail.counts.values())
-        files = len(detail.produced)
+        """The overlay's result and summary from its details."""
         assert state.wiring is not None
-        summary = OverlaySummary(b"", state.whole, b"", False, len(detail.counts), services, objects, files,
-                                 tuple(diagnostics), locations, state.wiring)
-        result = OverlayResult(state.name, [], LazyReports(self, state.name, services, detail), diagnostics,
-                               objects=objects)
+        summary = replace(summarize(detail, [WHOLE, *state.rels], state.whole), wiring=state.wiring)
+        result = OverlayResult(state.name, [], LazyReports(self, state.name, summary.services, detail),
+                               list(summary.diagnostics), objects=summary.objects)
         return Merged(result, summary, detail)
 
     # -- rendered/
@@ -726,46 +655,33 @@ class Build:
             if state.name in self.touched:
                 state.outputs, state.newest = signature(own), max((s[1] for s in own.values()), default=0)
             newest = max(newest, state.newest)
-            holds = settled and (m.summary.settled if m.details is None else self.lookups_hold(state, m))
+            holds = settled and (m.short.holds if m.short else m.summary.settled if m.details is None
+                                 else self.lookups_hold(state, m))
             inputs = state.inputs if state.whole == state.inputs_whole else self.inputs_signature(state)
             self.cache.summaries[state.name] = replace(m.summary, inputs=inputs, outputs=state.outputs, settled=holds)
-        stored = [(s.name, m) for s, m in zip(states, merged, strict=True) if m.details is not None]
-        if not stored and self.cache.summaries == before and not self.catalog_changed:
+        stored = {s.name: m for s, m in zip(states, merged, strict=True) if m.details is not None}
+        prepared = {s.name: m.short.stored for s, m in zip(states, merged, strict=True) if m.short is not None}
+        if not stored and not prepared and self.cache.summaries == before and not self.catalog_changed:
             return
         settle(newest, self.cache.directory)
-        self.cache.save({name: m.details for name, m in stored if m.details is not None},
-                        {name: m.blobs for name, m in stored}, {name for name, m in stored if m.fresh_pack})
+        self.cache.save({name: m.details for name, m in stored.items() if m.details is not None},
+                        {name: m.blobs for name, m in stored.items()},
+                        {name for name, m in stored.items() if m.fresh_pack}, prepared)
 
     def lookups_hold(self, state: OverlayState, m: Merged) -> bool:
         """Whether every unit's lookups of the deployed classes hold for rendered/ as this build leaves it (if not,
-        the next build takes the long way); records those classes, and the files they come from, in the details."""
+        the next build takes the long way); records those classes, and the files they come from, in the details
+        (the short way: merging.deployed_after)."""
         detail = m.details
         assert detail is not None
         prefix = f"{state.name}/"
         units = {**state.units, **m.units}
         known = {o.path[len(prefix):]: o.facts for u in units.values() for s in u.services for o in s.outputs}
-        if state.way == "short":  # the files as the last build left them, but those this build wrote or removed
-            touched = {p[len(prefix):] for p in (*m.wanted, *m.remove) if p.startswith(prefix)}
-            touched = {p for p in touched if deployed_file(p)}
-            before = {p: detail.isvc.get(p) for p in touched}
-            for p in touched:
-                if prefix + p in self.present:
-                    detail.isvc[p] = known[p] if p in known else self.facts_on_disk(prefix + p)
-                else:
-                    detail.isvc.pop(p, None)
-            same = all(before[p] == detail.isvc.get(p) for p in touched)
-            after = detail.deployed if same else deployed_classes(detail.isvc.items())
-            changed = {k for k in detail.deployed.keys() | after.keys() if detail.deployed.get(k) != after.get(k)}
-            extra = {r for k in changed for r in detail.reads.get(k, ())} - set(units)
-            assert state.details is not None
-            units.update(self.cache.units(state.name, state.details, extra))
-        else:
-            present = [p[len(prefix):] for p in self.own[state.name] if p.startswith(prefix)]
-            detail.isvc = {p: known[p] if p in known else self.facts_on_disk(prefix + p) for p in present
-                           if deployed_file(p)}
-            after = deployed_classes(detail.isvc.items())
-        detail.deployed = after
-        return all(s.valid_for(after) for u in units.values() for s in u.services)
+        present = [p[len(prefix):] for p in self.own[state.name] if p.startswith(prefix)]
+        detail.isvc = {p: known[p] if p in known else self.facts_on_disk(prefix + p) for p in present
+                       if deployed_file(p)}
+        detail.deployed = deployed_classes(detail.isvc.items())
+        return all(s.valid_for(detail.deployed) for u in units.values() for s in u.services)
 
 
 def wanted_files(ordered: list[tuple[str, UnitEntry]], fresh: set[str], staged: Callable[[str], Path]
@@ -793,71 +709,16 @@ def wanted_files(ordered: list[tuple[str, UnitEntry]], fresh: set[str], staged: 
     return wanted, digests, collisions
 
 
-def reindex(detail: OverlayDetails, old: Mapping[str, UnitEntry | None], new: Mapping[str, UnitEntry],
-            order: list[str]) -> None:
-    """Replace the units `old` (with their cached entries, if any) by the units `new` (in file order) in the
-    details' indexes, as a clean build indexes them: each key lists the units referring to it in file order
-    (`order`), keeps its place while any does, and is removed when none does; a new key comes last. Entries kept
-    in place make a change journal as the few entries it changed."""
-    for rel in old.keys() - new.keys():
-        for per_unit in (detail.unit_diagnostics, detail.service_diagnostics, detail.unit_locations, detail.counts,
-                         detail.units):
-            per_unit.pop(rel, None)
-    touched: list[tuple[dict[Any, tuple[Any, ...]], Any]] = []
-    for rel, unit in old.items():
-        for index, key, _ in references(detail, rel, unit) if unit is not None else ():
-            index[key] = tuple(v for v in index.get(key, ()) if unit_of(v) != rel)
-            touched.append((index, key))
-    for rel, unit in new.items():
-        with_diags = tuple((s.order, i, s.diagnostics) for i, s in enumerate(unit.services) if s.diagnostics)
-        indexed: list[tuple[dict[str, Any], Any]] = [(detail.unit_diagnostics, unit.diagnostics),
-                                                     (detail.service_diagnostics, with_diags),
-                                                     (detail.unit_locations, unit.locations)]
-        for per_unit, found in indexed:
-            if found:
-                per_unit[rel] = found
-            else:
-                per_unit.pop(rel, None)
-        detail.counts[rel] = (len(unit.services), sum(len(s.outputs) for s in unit.services))
-        for index, key, value in references(detail, rel, unit):
-            current = index.get(key, ())
-            if value not in current:
-                index[key] = (*current, value)
-                touched.append((index, key))
-    if old:  # (a clean build adds units in file order: nothing to sort)
-        position = {rel: i for i, rel in enumerate(order)}
-        for index, key in touched:
-            if not (entries := index.get(key)):
-                index.pop(key, None)
-            elif len(entries) > 1:
-                index[key] = tuple(sorted(entries, key=lambda v: position.get(unit_of(v), -1)))
-
-
-def unit_of(entry: str | tuple[str, int]) -> str:
-    """The unit an index entry names: `keys` lists (unit, document), the other indexes units."""
-    return entry if type(entry) is str else entry[0]
-
-
-def references(detail: OverlayDetails, rel: str, unit: UnitEntry
-               ) -> Iterator[tuple[dict[Any, tuple[Any, ...]], Any, Any]]:
-    """What a unit adds to the details' indexes: (index, key, its value there)."""
-    for key, source in unit.keys:
-        yield detail.keys, key, (rel, source.doc)
-    for service in unit.services:
-        for group in service.groups:
-            yield detail.groups, group, rel
-        for read, _ in service.reads:
-            yield detail.reads, read, rel
-        for out in service.outputs:
-            yield detail.produced, out.path, rel
-
-
 class LazyReports(list[ServiceReport]):
     """An overlay's service reports, read from the cache only when listed (a summary only counts them)."""
 
-    def __init__(self, build: Build, overlay: str, count: int, details: OverlayDetails | None):
+    def __init__(self, build: Build, overlay: str, count: int, details: OverlayDetails | None,
+                 fresh: dict[str, UnitEntry] | None = None, rels: list[str] | None = None):
+        """`fresh`: the units compiled by this build, the others read from the details (those of this build, else
+        those on disk, before or after it saved); `rels`: the overlay's files, when the details may be older."""
         super().__init__()
         self.build, self.overlay, self.size, self.details, self.loaded = build, overlay, count, details, False
+        self.fresh, self.rels = fresh or {}, rels
 
     def _load(self) -> None:
         if self.loaded:
@@ -866,14 +727,16 @@ class LazyReports(list[ServiceReport]):
         details = self.details or self.build.cache.details(self.overlay)
         if details is None:
             return
+        rels = [WHOLE, *(details.files if self.rels is None else self.rels)]
+        position = {rel: i for i, rel in enumerate(rels)}
         try:
-            units = self.build.cache.units(self.overlay, details, details.units)
+            cached = [rel for rel in details.units if rel in position and rel not in self.fresh]
+            units = {**self.build.cache.units(self.overlay, details, cached), **self.fresh}
         except CacheCorrupt as exc:  # damaged since this build read the index: rendered/ is right, the list lost
             self.build.cache.clear()
             raise AimgenError([error("CacheCorrupt", f"the build cache was damaged during the build ({exc}); "
                                      "rendered/ is complete, the cache is deleted: build again for the report")],
                               EXIT_INTERNAL) from exc
-        position = {rel: i for i, rel in enumerate([WHOLE, *details.files])}
         entries = sorted(((s.order, position.get(rel, 0), i, s.report) for rel, u in units.items()
                           for i, s in enumerate(u.services)), key=lambda x: x[:3])
         self.extend(r for *_, r in entries)

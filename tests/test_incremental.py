@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aimgen import cache, incremental, sources
+from aimgen import cache, compiler, incremental, sources
 from aimgen.build import compile_overlay, deployed_autoscaler_classes
 from aimgen.cache import CACHE_DIR, INDEX, JOURNAL, BuildCache, code_key
 from aimgen.diagnostics import Diagnostics
@@ -27,6 +27,7 @@ from aimgen.emit import emit, manifest_path
 from aimgen.gitops import gitops_files
 from aimgen.inputs import load_catalog, load_overlay
 from aimgen.load import Locator
+from aimgen.merging import merge_short
 from aimgen.results import BuildOptions, BuildResult, discover_overlays
 from bench.generate import generate
 from tests.support import run_cli
@@ -235,6 +236,27 @@ def test_the_cache_is_safe_to_delete_or_corrupt(repo: tuple[Path, list[str]]) ->
     assert index["summaries"] and schemas.read_text()
 
 
+@pytest.mark.parametrize("jobs", [1, None])
+def test_damaged_indexes_read_only_when_needed_restart_the_build(repo: tuple[Path, list[str]],
+                                                                 jobs: int | None) -> None:
+    """details.bin's indexes are decoded on first use, in whichever process merges a change: damaged there (its
+    head intact), the build starts again without the cache, as when they are damaged on load."""
+    root, service_files = repo
+    rel = single_service_file(root, service_files)
+    details = root / CACHE_DIR / rel.split("/")[1] / cache.DETAILS
+    data = details.read_bytes()
+    details.write_bytes(data[:-64] + bytes(64))  # the end of the pickled diagnostics
+    head, _, _ = cache.load_details(details)
+    assert head.files and "_undecoded" in vars(head)
+    with pytest.raises(cache.CacheCorrupt):
+        head.keys  # noqa: B018
+    rewrite(root / rel, "\n  replicas: ", "\n  replicas: 1\n  # was: ")
+    result = build(root, jobs=jobs)
+    assert result.cache is not None and result.cache.hits == 0  # started again, without the cache
+    assert_plain(root, result)
+    assert build(root).cache.misses == 0  # type: ignore[union-attr]
+
+
 def test_errors_stay_errors_when_answered_from_the_cache(repo: tuple[Path, list[str]]) -> None:
     root, service_files = repo
     rel = single_service_file(root, service_files)
@@ -291,11 +313,12 @@ def test_flow_style_and_multi_kind_files(repo: tuple[Path, list[str]]) -> None:
 
 
 
-def details_of(at: Path, overlay: str) -> list[tuple[str, object]]:
-    """An overlay's cached details as read back, in content and key order (but where its pack keeps entries)."""
+def details_of(at: Path, overlay: str, ordered: bool = True) -> list[tuple[str, object]]:
+    """An overlay's cached details as read back, in content and (`ordered`) key order, but where its pack keeps
+    entries."""
     found = BuildCache.load(at, code_key()).details(overlay)
     assert found is not None
-    return [(f.name, list(v.items()) if isinstance(v, dict) else v) for f in fields(found)
+    return [(f.name, list(v.items()) if ordered and isinstance(v, dict) else v) for f in fields(found)
             if f.name not in ("pack", "units") for v in [getattr(found, f.name)]]
 
 
@@ -313,6 +336,41 @@ def test_a_change_after_a_clean_build_journals_only_what_it_changed(repo: tuple[
     shutil.copytree(root, clean, ignore=shutil.ignore_patterns(CACHE_DIR))
     assert build(clean).exit_code == 0
     assert details_of(root, overlay) == details_of(clean, overlay)
+
+
+def overlays_reported(root: Path, *args: str) -> list[object]:
+    """The overlays of a build's JSON report (their services, objects, reasons), built now."""
+    res = run_cli("build", "--format", "json", *args, root=root)
+    assert res.code == 0, res.stderr
+    return json.loads(res.stdout)["overlays"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_reports_of_the_short_way_are_those_of_a_clean_build(repo: tuple[Path, list[str]], tmp_path: Path,
+                                                             jobs: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change merged the short way (in the compiler process, or in this one with --jobs 1) reports every
+    service as a clean build does: the changed one as compiled now, a removed one gone, an added one in its place;
+    and so does the next build, answered from the cache."""
+    root, service_files = repo
+    singles = [rel for rel in service_files if (root / rel).read_text().count("kind: AIMService") == 1
+               and "\n  replicas: " in (root / rel).read_text()]
+    overlay = singles[0].split("/")[1]
+    changed, removed = [rel for rel in singles if rel.split("/")[1] == overlay][:2]
+    rewrite(root / changed, "\n  replicas: ", "\n  replicas: 1\n  # was: ")
+    (root / removed).unlink()
+    doc = yaml.safe_load((root / changed).read_text())
+    doc["metadata"]["name"] += "-added"
+    (root / changed.replace(".yaml", "-added.yaml")).write_text(yaml.safe_dump(doc, sort_keys=False))
+    clean = tmp_path / "clean"
+    shutil.copytree(root, clean, ignore=shutil.ignore_patterns(CACHE_DIR))
+    expected = overlays_reported(clean)
+    merged: list[object] = []  # (seen in this process: with --jobs 1)
+    monkeypatch.setattr(compiler, "merge_short", lambda *a: merged.append(merge_short(*a)) or merged[-1])
+    assert overlays_reported(root, "--jobs", jobs) == expected
+    assert len(merged) == (jobs == "1") and all(m is not None for m in merged)
+    assert_plain(root, build(root))
+    assert overlays_reported(root) == expected
+    assert details_of(root, overlay, ordered=False) == details_of(clean, overlay, ordered=False)  # (a new key last)
 
 
 def test_details_kept_as_a_journal_equal_those_written_whole(repo: tuple[Path, list[str]], tmp_path: Path,
