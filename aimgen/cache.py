@@ -12,10 +12,10 @@ everything) and never serves a stale result:
 
 Three layers, so that a build reads only what it needs: `index.pickle` (per overlay: signatures of its inputs
 and outputs and its report: all a build with nothing to compile reads), `<overlay>/details.bin` (the overlay's
-files and indexes across its units: read when something in it changed), with `details.log` (the deltas of later
-builds that changed little, replayed on load) and `<overlay>/<n>.pack` (one pickled UnitEntry after another,
-read by offset, appended to, compacted when mostly garbage). Index and details are replaced (or the journal
-appended to) after the pack entries they point to are written.
+files, read when something in it changed, then its indexes across its units, read when a change is merged), with
+`details.log` (the deltas of later builds that changed little, replayed on load) and `<overlay>/<n>.pack` (one
+pickled UnitEntry after another, read by offset, appended to, compacted when mostly garbage). Index and details
+are replaced (or the journal appended to) after the pack entries they point to are written.
 """
 
 from __future__ import annotations
