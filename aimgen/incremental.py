@@ -200,7 +200,8 @@ class Build:
         self.present: dict[str, Stat] = {}  # every file under the built overlays' rendered/ directories
         self.own: dict[str, dict[str, Stat]] = {}  # the same, by overlay, in scan order (kept as files are written)
         self.unordered: set[str] = set()  # overlays whose own files gained a path (no longer in scan order)
-        self.touched: set[str] = set()  # overlays whose own files this build wrote or removed
+        self.touched: dict[str, int] = {}  # overlays whose own files this build wrote or removed: newest mtime written
+        self.wired: dict[str, list[str]] = {}  # the files under each overlay's GitOps wiring directory
         self.read: dict[str, bytes] = {}
         self.compiler: Compiler | None = None
         self.catalog_changed = False
@@ -377,7 +378,10 @@ class Build:
             self.stage.mkdir(parents=True)
         early = self.compile_early(states)
         for name in self.names:
-            self.own[name] = scan_files(self.rendered, [name, gitops_dir(name)])
+            self.own[name] = scan_files(self.rendered, [name])
+            wired = scan_files(self.rendered, [gitops_dir(name)])
+            self.own[name].update(wired)
+            self.wired[name] = list(wired)
             self.present.update(self.own[name])
         for state in states:
             self.check_outputs(state)
@@ -411,7 +415,12 @@ class Build:
         """What to compile of the overlay; the short way: merged into its details by the compiler too (which reads
         the deployed classes there)."""
         if state.way == "short":
-            short = ShortInputs({f.rel: f.digest for f in state.files}, tuple(state.removed))
+            assert state.details is not None
+            dirty = set(state.dirty)
+            digests = {f.rel: f.digest for f in state.files if f.rel in dirty}
+            known = state.details.files
+            order = tuple(state.rels) if state.removed or any(rel not in known for rel in digests) else None
+            short = ShortInputs(digests, tuple(state.removed), order)
             return CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty), None,
                                   state.wiring is None, self.stage, short=short)
         return CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty),
@@ -489,13 +498,14 @@ class Build:
             apply_plan(self.rendered, plan)
             for path in plan.write:
                 self.present[path] = stat = stat_of(os.stat(self.rendered / path))
-                self.touched.add(overlay_of(path))
-                own = self.own[overlay_of(path)]
+                overlay = overlay_of(path)
+                self.touched[overlay] = max(self.touched.get(overlay, 0), stat[1])
+                own = self.own[overlay]
                 if path not in own:
-                    self.unordered.add(overlay_of(path))
+                    self.unordered.add(overlay)
                 own[path] = stat
             for path in plan.remove:
-                self.touched.add(overlay_of(path))
+                self.touched.setdefault(overlay_of(path), 0)
                 self.present.pop(path, None)
                 self.own[overlay_of(path)].pop(path, None)
         self.save(states, merged, settled=not options.check or plan.empty)
@@ -612,8 +622,7 @@ class Build:
                 unchanged += m.summary.files - len(m.wanted)
                 wanted: dict[str, bytes | Path | None] = dict(wiring)
                 sums = {p: digest(d) for p, d in wiring.items()}
-                prefix = gitops_dir(state.name) + "/"
-                present = [p for p in self.own[state.name] if p.startswith(prefix)]
+                present = self.wired[state.name]
             else:
                 wanted = {**m.wanted, **wiring}
                 sums = {**m.digests, **{p: digest(d) for p, d in wiring.items()}}
@@ -653,8 +662,8 @@ class Build:
             own = self.own[state.name]
             if state.name in self.unordered:
                 own = dict(sorted(own.items(), key=lambda item: path_order(item[0])))
-            if state.name in self.touched:
-                state.outputs, state.newest = signature(own), max((s[1] for s in own.values()), default=0)
+            if state.name in self.touched:  # (newest: a file removed may have been, then it is older than any)
+                state.outputs, state.newest = signature(own), max(state.newest, self.touched[state.name])
             newest = max(newest, state.newest)
             holds = settled and (m.short.holds if m.short else m.summary.settled if m.details is None
                                  else self.lookups_hold(state, m))

@@ -26,11 +26,18 @@ Checks = Callable[[str, set[Group] | None, dict[str, tuple[int, int]], str, dict
 
 @dataclass(frozen=True)
 class ShortInputs:
-    """What the short way knows of an overlay besides its compile request: its files' digests (in file order) and
-    the units gone since the last build."""
+    """What the short way knows of an overlay besides its compile request: the digests of the units to compile,
+    the units gone since the last build, and its files in order when they are not those of its details."""
 
-    files: dict[str, bytes]
+    digests: dict[str, bytes]
     removed: tuple[str, ...]
+    order: tuple[str, ...] | None
+
+    def files(self, details: OverlayDetails) -> dict[str, bytes]:
+        """The digest of each of the overlay's files now, in file order."""
+        if self.order is None:
+            return details.files | self.digests  # (a key kept keeps its place)
+        return {rel: self.digests[rel] if rel in self.digests else details.files[rel] for rel in self.order}
 
 
 @dataclass
@@ -79,8 +86,9 @@ def merge_short(cache: BuildCache, r: CompileRequest, compiled: Compiled, checks
                     wanted[out.path] = staged(r.stage, cache, out.path)
                 digests[out.path] = out.digest
     remove = {p for p in before if p not in digests and all(u in gone for u in details.produced.get(p, ()))}
-    rels = list(r.short.files)
-    detail = OverlayDetails(r.key, False, dict(r.short.files), frozenset(r.shared or ()), details.pack,
+    files = r.short.files(details)
+    rels = list(files)
+    detail = OverlayDetails(r.key, False, files, frozenset(r.shared or ()), details.pack,
                             dict(details.units), compiled.shared_diagnostics, dict(compiled.locations),
                             dict(details.unit_diagnostics), dict(details.service_diagnostics),
                             dict(details.unit_locations), dict(details.keys), dict(details.duplicates),
