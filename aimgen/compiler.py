@@ -284,6 +284,8 @@ class Compiler:
         """The overlay asked the short way merged into its details, when its files are still classified so."""
         if r.short is not None and not result.whole and set(result.shared) == set(r.shared or ()):
             result.merged = merge_short(self.cache, r, result, self.checks)
+            if result.merged is not None:
+                result.blobs = {}  # in the pack already
         return result
 
     def jobs(self, requests: list[CompileRequest]) -> tuple[dict[str, UnitJob], dict[str, list[str]]]:
