@@ -287,6 +287,30 @@ def test_added_and_deleted_services(repo: tuple[Path, list[str]]) -> None:
     assert_plain(root, result)
 
 
+@pytest.mark.parametrize("jobs", [1, None])
+def test_a_change_colliding_with_an_unchanged_file_is_named_as_by_a_clean_build(
+        repo: tuple[Path, list[str]], tmp_path: Path, jobs: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new file defining a service again, differently: its InferenceService collides with the one an unchanged
+    file produces. The short way gives up on it; the build reports what a clean build does and writes nothing."""
+    root, service_files = repo
+    rel = single_service_file(root, service_files)
+    text = (root / rel).read_text()
+    again = text.replace("\n  replicas: ", "\n  replicas: 1\n  # was: ", 1)
+    (root / rel.replace(".yaml", "-again.yaml")).write_text(again)
+    before = rendered(root)
+    clean = tmp_path / "clean"
+    shutil.copytree(root, clean, ignore=shutil.ignore_patterns(CACHE_DIR))
+    expected = build(clean)
+    merged: list[object] = []  # (seen in this process: with --jobs 1)
+    monkeypatch.setattr(compiler, "merge_short", lambda *a: merged.append(merge_short(*a)) or merged[-1])
+    result = build(root, jobs=jobs)
+    assert merged == ([None] if jobs == 1 else [])  # asked the short way, which gave up
+    assert result.exit_code == expected.exit_code == 1
+    assert [str(d) for d in result.diagnostics] == [str(d) for d in expected.diagnostics]
+    assert any(d.code == "NameCollision" for d in result.diagnostics)
+    assert rendered(root) == before
+
+
 def test_a_duplicate_service_across_files_is_reported_from_the_cache_too(repo: tuple[Path, list[str]]) -> None:
     root, service_files = repo
     rel = single_service_file(root, service_files)
