@@ -214,8 +214,8 @@ class Prepared:
     process, the short way) and written by the build once rendered/ is: a record for the journal, or details.bin."""
 
     pack: str  # the pack they point into (the others are removed)
-    record: bytes | None  # appended to details.log; None: `whole` replaces details.bin
-    whole: bytes
+    journal: bool  # `data` is a record appended to details.log; else it replaces details.bin
+    data: bytes
 
 
 _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError,
@@ -345,7 +345,6 @@ def journal_limit(base_size: int) -> int:
     return max(8 * math.isqrt(base_size), 1 << 12)
 
 
-
 def grown_log(log_size: int, record: bytes, base_size: int) -> int | None:
     """The size of a log of `log_size` bytes once `record` is appended to it (after its length, 8 bytes); None
     when that passes journal_limit of its base, which is then to be rewritten instead."""
@@ -356,6 +355,7 @@ def grown_log(log_size: int, record: bytes, base_size: int) -> int | None:
 def append_record(log: Path, record: bytes) -> None:
     with log.open("ab") as fh:
         fh.write(_sized(record))
+
 
 _ABSENT = object()
 
@@ -590,16 +590,16 @@ class BuildCache:
             token, size, journal = stored
             record = _dumps((token, details_delta(base, detail)))
             if grown_log(journal, record, size) is not None:
-                return Prepared(detail.pack, record, b"")
-        return Prepared(detail.pack, None, dump_details(detail))
+                return Prepared(detail.pack, True, record)
+        return Prepared(detail.pack, False, dump_details(detail))
 
     def commit(self, overlay: str, prepared: Prepared, detail: OverlayDetails | None = None) -> None:
         """Write what `prepare` made (`detail`: the details it was made of, kept for this build to read)."""
         folder = self.directory / overlay
-        if prepared.record is not None:
-            append_record(folder / JOURNAL, prepared.record)
+        if prepared.journal:
+            append_record(folder / JOURNAL, prepared.data)
         else:
-            atomic_write(folder / DETAILS, prepared.whole)
+            atomic_write(folder / DETAILS, prepared.data)
             (folder / JOURNAL).unlink(missing_ok=True)
         for pack in folder.glob("*.pack"):
             if pack.name != prepared.pack:

@@ -275,6 +275,7 @@ class Compiler:
                 yield self.merged(r, self.overlay(r, [], []))
 
     def details(self, name: str) -> OverlayDetails:
+        """The overlay's details, which the build read before asking the short way."""
         details = self.cache.details(name)
         if details is None:
             raise CacheCorrupt(f"the details of {name} are gone")
@@ -283,7 +284,7 @@ class Compiler:
     def merged(self, r: CompileRequest, result: Compiled) -> Compiled:
         """The overlay asked the short way merged into its details, when its files are still classified so."""
         if r.short is not None and not result.whole and set(result.shared) == set(r.shared or ()):
-            result.merged = merge_short(self.cache, r, result, self.checks)
+            result.merged = merge_short(self.cache, self.details(r.name), r, result, self.checks)
             if result.merged is not None:
                 result.blobs = {}  # in the pack already
         return result

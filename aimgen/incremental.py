@@ -58,7 +58,7 @@ from .diagnostics import (
     error,
 )
 from .emit import GITOPS_DIR, gitops_dir
-from .merging import ShortInputs, ShortMerged, check_order, reindex, summarize
+from .merging import ShortInputs, ShortMerged, check_order, reindex, staged, summarize
 from .output import Plan, Stat, apply_plan, plan_changes, scan_files, stat_of
 from .results import BuildOptions, BuildResult, CacheStats, OverlayResult, ServiceReport, select_overlays
 from .sources import (
@@ -210,7 +210,7 @@ class Build:
         self.stage = cache.directory / f"stage-{os.getpid()}-{time.time_ns():x}" if staging else None
 
     def staged(self, path: str) -> Path:
-        return Path(f"{self.stage or self.cache.directory / 'stage'}/{path}")
+        return staged(self.stage, self.cache, path)
 
     def input_files(self, directory: str) -> list[InputFile]:
         return input_files(str(self.root), directory, self.known)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .cache import BuildCache, CacheCorrupt, Group, Key, Locations, OverlayDetails, OverlaySummary, Prepared, UnitEntry
+from .cache import BuildCache, Group, Key, Locations, OverlayDetails, OverlaySummary, Prepared, UnitEntry
 from .diagnostics import Diagnostic, SourceRef
 from .sources import WHOLE, deployed_classes, deployed_file
 
@@ -58,13 +58,12 @@ def staged(stage: Path | None, cache: BuildCache, path: str) -> Path:
     return Path(f"{stage or cache.directory / 'stage'}/{path}")
 
 
-def merge_short(cache: BuildCache, r: CompileRequest, compiled: Compiled, checks: Checks) -> ShortMerged | None:
+def merge_short(cache: BuildCache, details: OverlayDetails, r: CompileRequest, compiled: Compiled, checks: Checks
+                ) -> ShortMerged | None:
     """The overlay from its previous details and its changed units, as a clean build would leave it; None when a
     changed unit shares or collides over a file (the long way then names it as a clean build would). Every file
     under rendered/ is then one the details' `produced` names: a file no unit produced is not there."""
-    details = cache.details(r.name)
-    if details is None or r.short is None:
-        raise CacheCorrupt(f"the details of {r.name} are gone")
+    assert r.short is not None
     gone = [*r.units, *r.short.removed]
     old = cache.units(r.name, details, gone)
     new = compiled.units
