@@ -1,3 +1,3 @@
-from .cli import main
+from aimgen.cli import main
 
 main()

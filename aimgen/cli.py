@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
-from .diagnostics import EXIT_INTERNAL, AimgenError, Diagnostic, render_json, render_text
+from aimgen.diagnostics import EXIT_INTERNAL, AimgenError, Diagnostic, render_json, render_text
 
 
 def _root_option(func: Any) -> Any:
@@ -100,12 +100,12 @@ def build(root: Path, overlays: tuple[str, ...], check: bool, strict: bool, fmt:
           argocd: bool, flux: bool, validate_output: bool, schema_dir: Path | None, crds: tuple[Path, ...],
           kubernetes_version: str | None) -> None:
     """Build every overlay (or the named ones) into rendered/."""
-    from .incremental import run_build  # light: a build with nothing to compile never imports the compiler
-    from .results import BuildOptions
+    from aimgen.incremental.run import run_build  # light: a build with nothing to compile never imports the compiler
+    from aimgen.results import BuildOptions
 
     validator = None
     if validate_output:
-        from .validate.commands import output_validator
+        from aimgen.validate.commands import output_validator
 
         validator = output_validator(root, schema_dir, crds, kubernetes_version)
     result = run_build(BuildOptions(root=root, overlays=overlays, check=check, strict=strict, jobs=jobs,
@@ -125,7 +125,7 @@ def build(root: Path, overlays: tuple[str, ...], check: bool, strict: bool, fmt:
 @_format_option
 def explain(root: Path, overlay: str, service: str, fmt: str) -> None:
     """Show every candidate profile for a service, why it was kept or rejected, and why the winner won."""
-    from .build import explain_service
+    from aimgen.build import explain_service
 
     namespace, _, name = service.partition("/")
     if not name:
@@ -141,7 +141,7 @@ def explain(root: Path, overlay: str, service: str, fmt: str) -> None:
 @_format_option
 def profiles(root: Path, overlays: tuple[str, ...], fmt: str) -> None:
     """List the catalog with each profile's status against each overlay's inventory."""
-    from .build import list_profiles
+    from aimgen.build import list_profiles
 
     text, exit_code = list_profiles(root, overlays, fmt)
     click.echo(text, nl=not text.endswith("\n"))
@@ -160,8 +160,8 @@ def diff(root: Path, base_ref: str | None, overlays: tuple[str, ...], fmt: str) 
     """Compile the inputs at a git ref and in the work tree; report the output differences, their causes and
     which are disruptive. Writes nothing. Exit 0 (with or without differences), 1 if the work tree does not
     compile, 2 on usage errors."""
-    from .diff import run_diff
-    from .diffreport import render
+    from aimgen.diff.compare import run_diff
+    from aimgen.diff.report import render
 
     report = run_diff(root, base_ref, overlays)
     text = render(report, fmt)
@@ -183,7 +183,7 @@ _recipe_paths = click.argument("paths", nargs=-1, required=True, type=click.Path
 @_format_option
 def recipes_validate(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
     """Check recipe files (or directories of them); exit 1 on any error."""
-    from .recipes.commands import run_validate
+    from aimgen.recipes.commands import run_validate
 
     outcome = run_validate(list(paths), Path.cwd(), strict)
     emit_diagnostics(outcome.diagnostics, fmt)
@@ -202,8 +202,8 @@ def recipes_validate(paths: tuple[Path, ...], strict: bool, fmt: str) -> None:
               default="unoptimized", show_default=True, help="Profile type of the imported profiles.")
 def recipes_import(paths: tuple[Path, ...], out: Path, image: str | None, profile_type: str) -> None:
     """Convert every enabled engine/GPU-count entry into an AIMClusterProfile file under --out."""
-    from .recipes.commands import run_import
-    from .recipes.convert import DEFAULT_IMAGE, check_image_template
+    from aimgen.recipes.commands import run_import
+    from aimgen.recipes.convert import DEFAULT_IMAGE, check_image_template
 
     problem = check_image_template(image or DEFAULT_IMAGE)
     if problem:
@@ -222,7 +222,7 @@ def recipes_import(paths: tuple[Path, ...], out: Path, image: str | None, profil
 @_kubernetes_version_option
 def schemas(crds: tuple[Path, ...], out: Path, kubernetes_version: str | None) -> None:
     """Convert CRDs (one strict JSON Schema per served version) and write the core kinds beside them."""
-    from .validate.commands import run_schemas
+    from aimgen.validate.commands import run_schemas
 
     outcome = run_schemas(crds, out, kubernetes_version)
     emit_diagnostics(outcome.diagnostics)
@@ -238,7 +238,7 @@ def schemas(crds: tuple[Path, ...], out: Path, kubernetes_version: str | None) -
 def validate(root: Path, schema_dir: Path | None, crds: tuple[Path, ...], kubernetes_version: str | None,
              fmt: str, paths: tuple[Path, ...]) -> None:
     """Validate manifests (default: <root>/rendered) against CRD schemas and the API server's other rules."""
-    from .validate.commands import run_validate
+    from aimgen.validate.commands import run_validate
 
     outcome = run_validate(paths, root, schema_dir, crds, kubernetes_version)
     emit_diagnostics(outcome.diagnostics, fmt)

@@ -1,7 +1,7 @@
 """What a build was asked to do and what it produced: options, per-service reports, the text and JSON reports.
 
 Light on purpose (no pydantic, no renderers): a build whose inputs did not change is answered from the build
-cache (aimgen/cache.py) with these types alone.
+cache (aimgen/incremental/cache.py) with these types alone.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .diagnostics import EXIT_USAGE, AimgenError, Diagnostic, Severity, error
-from .output import Plan
+from aimgen.diagnostics import Diagnostic, Severity
 
 if TYPE_CHECKING:
-    from .manifest import Manifest
-    from .models.cluster import ClusterSettings
+    from aimgen.inputs.models.cluster import ClusterSettings
+    from aimgen.output.write import Plan
+    from aimgen.render.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class BuildOptions:
     check: bool = False
     strict: bool = False
     jobs: int | None = None  # worker processes; None: every CPU when the build is large enough to gain from it
-    argocd: bool = False  # an Argo CD Application per overlay (gitops.py), whatever the settings say
+    argocd: bool = False  # an Argo CD Application per overlay (output/gitops.py), whatever the settings say
     flux: bool = False  # a Flux Kustomization per overlay
     # --validate: checks the complete output ({rendered-relative path: bytes}) before anything is written
     validate: Callable[[dict[str, bytes]], list[Diagnostic]] | None = None
@@ -137,25 +137,3 @@ class BuildResult:
         return json.dumps(report, indent=2, sort_keys=False)
 
 
-def discover_overlays(root: Path) -> list[str]:
-    base = root / "overlays"
-    return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) if base.is_dir() else []
-
-
-def select_overlays(root: Path, requested: tuple[str, ...]) -> list[str]:
-    available = discover_overlays(root)
-    unknown = [o for o in requested if o not in available]
-    if unknown:
-        raise AimgenError(
-            [
-                error(
-                    "OverlayNotFound",
-                    f"no overlay {o!r} under {root / 'overlays'} (available: {', '.join(available) or 'none'})",
-                )
-                for o in unknown
-            ],
-            EXIT_USAGE,
-        )
-    if not available:
-        raise AimgenError([error("OverlayNotFound", f"no overlays found under {root / 'overlays'}")], EXIT_USAGE)
-    return list(requested) or available

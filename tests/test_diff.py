@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from aimgen.diff import DiffReport, ServiceDiff, run_diff
-from aimgen.diffreport import MARKER, render_markdown
+from aimgen.diff.compare import DiffReport, ServiceDiff, run_diff
+from aimgen.diff.report import MARKER, render_markdown
 from tests import support
 from tests.support import Tree, profile, run_cli, service
 

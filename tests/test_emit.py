@@ -9,8 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aimgen.emit import dump_yaml
-from aimgen.yamlout import pyyaml_dump
+from aimgen.kube.yamlout import dump_yaml, pyyaml_dump
 
 # Strings whose quoting YAML makes subtle: implicit types, indicators, edge spaces, breaks, escapes.
 TRICKY = [

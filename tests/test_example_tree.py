@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from aimgen.load import Document, load_files, yaml_files
-from aimgen.models import CLUSTER_SCOPED
-from aimgen.parse import parse_document
+from aimgen.inputs.load import Document, load_files, yaml_files
+from aimgen.inputs.models.kinds import CLUSTER_SCOPED
+from aimgen.inputs.parse import parse_document
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERLAYS = sorted(p.name for p in (ROOT / "overlays").iterdir() if p.is_dir())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from aimgen.models.cluster import NamespaceSelector
+from aimgen.inputs.models.cluster import NamespaceSelector
 from aimgen.render.gateways import selects
 from tests.support import INVENTORY, Tree, profile, run_cli, service
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from aimgen.emit import HEADER
-from aimgen.gitops import normalize_repo_url
+from aimgen.output.emit import HEADER
+from aimgen.output.gitops import normalize_repo_url
 from tests.support import Tree, profile, run_cli, service
 
 REPO = "https://git.example.com/platform/aim.git"

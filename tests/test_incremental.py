@@ -1,4 +1,4 @@
-"""The incremental build (aimgen/incremental.py, units.py, cache.py) against the plain pipeline.
+"""The incremental build (aimgen/incremental/) against the plain pipeline.
 
 Every build must equal what the plain pipeline (load, compile_overlay, emit; no cache, no workers) gives for the
 same tree: the same bytes in rendered/, the same diagnostics. On top, the cache must answer unchanged inputs
@@ -19,16 +19,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aimgen import cache, compiler, incremental, sources
-from aimgen.build import compile_overlay, deployed_autoscaler_classes
-from aimgen.cache import CACHE_DIR, INDEX, JOURNAL, BuildCache, code_key
 from aimgen.diagnostics import Diagnostics
-from aimgen.emit import emit, manifest_path
-from aimgen.gitops import gitops_files
-from aimgen.inputs import load_catalog, load_overlay
-from aimgen.load import Locator
-from aimgen.merging import merge_short
-from aimgen.results import BuildOptions, BuildResult, discover_overlays
+from aimgen.incremental import cache, compiler, sources
+from aimgen.incremental import run as incremental
+from aimgen.incremental.cache import CACHE_DIR, INDEX, JOURNAL, BuildCache, code_key
+from aimgen.incremental.merging import merge_short
+from aimgen.inputs.layout import discover_overlays
+from aimgen.inputs.load import Locator
+from aimgen.inputs.tree import load_catalog, load_overlay
+from aimgen.output.deployed import deployed_autoscaler_classes
+from aimgen.output.emit import emit, manifest_path
+from aimgen.output.gitops import gitops_files
+from aimgen.render.overlay import compile_overlay
+from aimgen.results import BuildOptions, BuildResult
 from bench.generate import generate
 from tests.support import run_cli
 

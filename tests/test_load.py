@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aimgen.load import _PlainLoader, parse_documents
+from aimgen.inputs.load import _PlainLoader, parse_documents
 
 REFERENCE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

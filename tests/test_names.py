@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from aimgen.names import inference_service_name, predictor_name, rfc1123, route_name, sanitize_label_value
+from aimgen.kube.names import inference_service_name, predictor_name, rfc1123, route_name, sanitize_label_value
 from tests.support import SHARED
 
 VECTORS = SHARED / "reference" / "vectors" / "isvc_names.yaml"

@@ -9,8 +9,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aimgen.inputs import load_catalog, load_overlay
-from aimgen.overlays import merge_patch
+from aimgen.inputs.merge import merge_patch
+from aimgen.inputs.tree import load_catalog, load_overlay
 from tests.support import INVENTORY, Tree, profile, run_cli, service
 
 ISVC = "rendered/{overlay}/{ns}/inferenceservice-{name}-{hash}.yaml"
@@ -233,9 +233,9 @@ def test_merge_patch_rfc7386_examples() -> None:
 def test_example_tree_services_round_trip_through_patching() -> None:
     """Patching re-reads a service from its dump: that must give the service back unchanged."""
     from aimgen.diagnostics import SourceRef
-    from aimgen.models.aim import AIMService
-    from aimgen.models.cluster import Patch, PatchTarget
-    from aimgen.overlays import patch_service
+    from aimgen.inputs.bases import patch_service
+    from aimgen.inputs.models.aim import AIMService
+    from aimgen.inputs.models.cluster import Patch, PatchTarget
 
     root = Path(__file__).resolve().parents[1]
     catalog, _ = load_catalog(root)

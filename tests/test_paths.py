@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aimgen.paths import DEFAULT_TEMPLATE, MAX_PATH, PathTemplateError, render_path
+from aimgen.render.paths import DEFAULT_TEMPLATE, MAX_PATH, PathTemplateError, render_path
 
 # HTTPRoute CRD (gateway-api v1.6.1) rules on an Exact/PathPrefix value, restated independently.
 CRD_CHARS = re.compile(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$")

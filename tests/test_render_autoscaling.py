@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from aimgen.build import BuildOptions, compile_overlay, deployed_autoscaler_classes, run_build
+from aimgen.build import BuildOptions, run_build
 from aimgen.diagnostics import Diagnostic, Location, Severity
-from aimgen.inputs import load_catalog, load_overlay
+from aimgen.inputs.tree import load_catalog, load_overlay
+from aimgen.output.deployed import deployed_autoscaler_classes
+from aimgen.render.overlay import compile_overlay
 from aimgen.render.scaledobject import hpa_name
 from tests.support import SHARED, Tree, profile, run_cli, service
 
@@ -258,8 +260,8 @@ def test_explicit_hpa_name_only_when_keda_default_is_too_long(tree: Tree) -> Non
 
 @pytest.fixture(scope="module")
 def schemas(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from aimgen.validate import write_schemas
     from aimgen.validate.core import kubernetes_version
+    from aimgen.validate.schemas import write_schemas
 
     crds = SHARED / "crds"
     if not crds.is_dir():
@@ -279,7 +281,7 @@ def schemas(tmp_path_factory: pytest.TempPathFactory) -> Path:
         podmetric(RUNNING, {"type": "Value", "value": "8"}, operationOverTime="count")]}},
 ], ids=["default", "min-only", "two-metrics"])
 def test_objects_satisfy_the_real_crds(tree: Tree, schemas: Path, spec: dict[str, Any]) -> None:
-    from aimgen.validate import validate_manifests
+    from aimgen.validate.run import validate_manifests
 
     objects = build_ok(tree, service("a-rather-long-service-name-for-the-hpa-limit", "team-a", **spec))
     assert set(objects) == {"InferenceService", "ScaledObject", "OpenTelemetryCollector"}

@@ -237,9 +237,10 @@ def cel_equivalent(route: dict[str, Any]) -> None:
 
 
 def test_rendered_routes_satisfy_the_crd(dev: Tree, tmp_path: Path) -> None:
-    from aimgen.validate import SchemaStore, write_schemas
     from aimgen.validate.core import kubernetes_version
     from aimgen.validate.run import validate_manifests
+    from aimgen.validate.schemas import write_schemas
+    from aimgen.validate.store import SchemaStore
 
     dev.write("catalog/rc.yaml", """
         apiVersion: aim.eai.amd.com/v1alpha1

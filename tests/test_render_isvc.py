@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 import yaml
 
-from aimgen.catalog import profile_from_template, profile_from_v1alpha2
 from aimgen.diagnostics import SourceRef
-from aimgen.models.aim import AIMClusterProfile, AIMClusterServiceTemplate, AIMService, RuntimeConfigSpec
-from aimgen.models.common import ResourceRequirements
+from aimgen.inputs.catalog import profile_from_template, profile_from_v1alpha2
+from aimgen.inputs.models.aim import AIMClusterProfile, AIMClusterServiceTemplate, AIMService, RuntimeConfigSpec
+from aimgen.inputs.models.common import ResourceRequirements
 from aimgen.render.env import container_env, go_json
-from aimgen.resolve import Decision
-from aimgen.resources import derive_resources
+from aimgen.resolve.resources import derive_resources
+from aimgen.resolve.select import Decision
 from tests.support import SHARED, Tree, profile, run_cli, service
 
 SRC = SourceRef("x.yaml", 0)

@@ -11,7 +11,7 @@ import click
 import yaml
 
 from aimgen.cli import cli
-from aimgen.diffreport import MARKER
+from aimgen.diff.report import MARKER
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / ".github/workflows/aimgen.yml"

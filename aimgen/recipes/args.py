@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Callable
 
-from .model import ArgValue
+from aimgen.recipes.model import ArgValue
 
 ARG_NAME = re.compile(r"^--[a-z0-9][a-z0-9_-]*$")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..diagnostics import EXIT_INPUT_ERROR, EXIT_OK, Diagnostic, Diagnostics, Severity
-from ..load import Locator, relative
-from .convert import DEFAULT_IMAGE, DEFAULT_TYPE, convert, write_profiles
-from .validate import validate
+from aimgen.diagnostics import EXIT_INPUT_ERROR, EXIT_OK, Diagnostic, Diagnostics, Severity
+from aimgen.inputs.load import Locator, relative
+from aimgen.recipes.convert import DEFAULT_IMAGE, DEFAULT_TYPE, convert, write_profiles
+from aimgen.recipes.validate import validate
 
 
 @dataclass(frozen=True)

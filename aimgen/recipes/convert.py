@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..emit import dump_yaml
-from ..names import MAX_NAME, derived_name, rfc1123
-from .args import OWNED_BY_AIMGEN, arg_key, typed
-from .model import Engine, Recipe, ServeEntry
-from .validate import RecipeFile, gpu_count, profile_precision
+from aimgen.kube.names import MAX_NAME, derived_name, rfc1123
+from aimgen.kube.yamlout import dump_yaml
+from aimgen.recipes.args import OWNED_BY_AIMGEN, arg_key, typed
+from aimgen.recipes.model import Engine, Recipe, ServeEntry
+from aimgen.recipes.validate import RecipeFile, gpu_count, profile_precision
 
 API_VERSION = "aim.eai.amd.com/v1alpha2"
 KIND = "AIMClusterProfile"

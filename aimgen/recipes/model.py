@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from ..models.common import Strict
+from aimgen.inputs.models.common import Strict
 
 Engine = Literal["vllm", "sglang"]
 ENGINE_SECTIONS: dict[str, Engine] = {"vllm_serve": "vllm", "sglang_serve": "sglang"}

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..diagnostics import Diagnostic, Location, SourceRef, error, warning
-from ..load import load_files, relative, yaml_files
-from ..models.aim import MODEL_ID
-from ..parse import validation_diagnostics
-from .args import (
+from aimgen.diagnostics import Diagnostic, Location, SourceRef, error, warning
+from aimgen.inputs.load import load_files, relative, yaml_files
+from aimgen.inputs.models.aim import MODEL_ID
+from aimgen.inputs.parse import validation_diagnostics
+from aimgen.recipes.args import (
     ARG_NAME,
     DTYPES,
     PIPELINE_PARALLEL,
@@ -26,7 +26,7 @@ from .args import (
     arg_key,
     as_int,
 )
-from .model import Recipe, ServeEntry
+from aimgen.recipes.model import Recipe, ServeEntry
 
 # Seed 004 names MI250 and MI300X; the other Instinct GPUs the accelerator detector labels are accepted too.
 HARDWARE = ("MI210", "MI250", "MI250X", "MI300A", "MI300X", "MI308X", "MI325X", "MI350X", "MI355X")

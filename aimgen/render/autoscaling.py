@@ -7,14 +7,20 @@ rendered/ tells which mode is deployed; switching needs an acknowledgement on th
 
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic, Severity, SourceRef, error, warning
-from ..names import predictor_name
-from .collector import render_collector
-from .context import ServiceContext
-from .inferenceservice import CONTAINER_PORT, PodAdditions
-from .part import Part
-from .scaledobject import render_scaled_object
-from .scaling import AUTOSCALER_CLASS, autoscaling_field, plan_triggers, replica_diagnostics, replica_plan
+from aimgen.diagnostics import Diagnostic, Severity, SourceRef, error, warning
+from aimgen.kube.names import predictor_name
+from aimgen.render.collector import render_collector
+from aimgen.render.context import ServiceContext
+from aimgen.render.inferenceservice import CONTAINER_PORT, PodAdditions
+from aimgen.render.part import Part
+from aimgen.render.scaledobject import render_scaled_object
+from aimgen.render.scaling import (
+    AUTOSCALER_CLASS,
+    autoscaling_field,
+    plan_triggers,
+    replica_diagnostics,
+    replica_plan,
+)
 
 ALLOW_CHANGE = "aimgen.amd.com/allow-autoscaling-change"
 SIDECAR_INJECT = "sidecar.opentelemetry.io/inject"  # the collector (by name) the OTel operator injects

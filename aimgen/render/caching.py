@@ -36,16 +36,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..diagnostics import Diagnostic, SourceRef, warning
-from ..manifest import MANAGED_BY, MANAGED_BY_VALUE, SYNC_WAVE, Manifest
-from ..models.aim import ModelSource
-from ..models.common import EnvVar
-from ..names import derived_name_of
-from ..quantity import parse_quantity
-from .context import ServiceContext
-from .env import merge_env
-from .inferenceservice import PodAdditions
-from .part import Part
+from aimgen.diagnostics import Diagnostic, SourceRef, warning
+from aimgen.inputs.models.aim import ModelSource
+from aimgen.inputs.models.common import EnvVar
+from aimgen.kube.names import derived_name_of
+from aimgen.kube.quantity import parse_quantity
+from aimgen.render.context import ServiceContext
+from aimgen.render.env import merge_env
+from aimgen.render.inferenceservice import PodAdditions
+from aimgen.render.manifest import MANAGED_BY, MANAGED_BY_VALUE, SYNC_WAVE, Manifest
+from aimgen.render.part import Part
 
 CACHE_ROOT = "/workspace/cache"
 CACHE_SYNC_WAVE = "-2"

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..manifest import SYNC_WAVE, Manifest
-from ..names import predictor_name
-from .context import ServiceContext
-from .inferenceservice import CONTAINER_PORT
+from aimgen.kube.names import predictor_name
+from aimgen.render.context import ServiceContext
+from aimgen.render.inferenceservice import CONTAINER_PORT
+from aimgen.render.manifest import SYNC_WAVE, Manifest
 
 API_VERSION = "opentelemetry.io/v1beta1"
 SCRAPE_INTERVAL = "5s"  # KServe's default: several samples per 30 s evaluation for operationOverTime

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..diagnostics import SourceRef
-from ..models.cluster import ClusterSettings
-from ..resolve import Decision
+from aimgen.diagnostics import SourceRef
+from aimgen.inputs.models.cluster import ClusterSettings
+from aimgen.resolve.select import Decision
 
 
 @dataclass(frozen=True)

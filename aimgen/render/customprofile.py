@@ -20,14 +20,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..catalog import Profile
-from ..diagnostics import SourceRef, error
-from ..emit import dump_yaml
-from ..manifest import Manifest
-from ..names import derived_name_of, sanitize_label_value
-from .context import ServiceContext
-from .inferenceservice import PodAdditions
-from .part import Part
+from aimgen.diagnostics import SourceRef, error
+from aimgen.inputs.catalog import Profile
+from aimgen.kube.names import derived_name_of, sanitize_label_value
+from aimgen.kube.yamlout import dump_yaml
+from aimgen.render.context import ServiceContext
+from aimgen.render.inferenceservice import PodAdditions
+from aimgen.render.manifest import Manifest
+from aimgen.render.part import Part
 
 MOUNT_BASE = "/workspace/aim-runtime/profiles/custom"
 VOLUME = "custom-profile"

@@ -11,8 +11,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ..models.common import EnvVar
-from ..resolve import Decision
+from aimgen.inputs.merge import deep_merge
+from aimgen.inputs.models.common import EnvVar
+from aimgen.resolve.select import Decision
 
 ENGINE_ARGS = "AIM_ENGINE_ARGS"
 DEFAULTS = ({"name": "AIM_CACHE_PATH", "value": "/workspace/cache"}, {"name": "VLLM_ENABLE_METRICS", "value": "true"})
@@ -32,16 +33,6 @@ def _go_numbers(value: Any) -> Any:
     if isinstance(value, list):
         return [_go_numbers(v) for v in value]
     return value
-
-
-def deep_merge(base: Any, over: Any) -> Any:
-    """Objects merge key by key (override wins); anything else is replaced."""
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for key, value in over.items():
-            out[key] = deep_merge(out[key], value) if key in out else value
-        return out
-    return over
 
 
 def _merge_engine_args(base: str, over: str) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diagnostics import Diagnostic, SourceRef, error
-from ..inputs import OverlayInputs
-from ..inventory import Inventory
-from ..manifest import Manifest
-from ..models.cluster import ClusterInventory, InventoryGateway, Listener, NamespaceSelector
+from aimgen.diagnostics import Diagnostic, SourceRef, error
+from aimgen.inputs.inventory import Inventory
+from aimgen.inputs.models.cluster import ClusterInventory, InventoryGateway, Listener, NamespaceSelector
+from aimgen.inputs.tree import OverlayInputs
+from aimgen.render.manifest import Manifest
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 

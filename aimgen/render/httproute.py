@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..diagnostics import Diagnostic, SourceRef, error
-from ..manifest import SYNC_WAVE, Manifest
-from ..models.aim import GatewayRef
-from ..names import predictor_name, route_name, sanitize_label_value
-from ..paths import DEFAULT_TEMPLATE, PathTemplateError, render_path
-from .context import ServiceContext
-from .part import Part
+from aimgen.diagnostics import Diagnostic, SourceRef, error
+from aimgen.inputs.models.aim import GatewayRef
+from aimgen.kube.names import predictor_name, route_name, sanitize_label_value
+from aimgen.render.context import ServiceContext
+from aimgen.render.manifest import SYNC_WAVE, Manifest
+from aimgen.render.part import Part
+from aimgen.render.paths import DEFAULT_TEMPLATE, PathTemplateError, render_path
 
 API_VERSION = "gateway.networking.k8s.io/v1"
 BACKEND_PORT = 80  # KServe's predictor Service port (targetPort is the container's 8000)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..diagnostics import Diagnostic, error
-from ..inventory import ACCELERATOR_LABEL
-from ..manifest import Manifest
-from ..resources import derive_resources
-from .context import ServiceContext
-from .env import container_env
-from .labels import inference_labels
-from .scaling import AUTOSCALER_CLASS, replica_plan
+from aimgen.diagnostics import Diagnostic, error
+from aimgen.inputs.inventory import ACCELERATOR_LABEL
+from aimgen.render.context import ServiceContext
+from aimgen.render.env import container_env
+from aimgen.render.labels import inference_labels
+from aimgen.render.manifest import Manifest
+from aimgen.render.scaling import AUTOSCALER_CLASS, replica_plan
+from aimgen.resolve.resources import derive_resources
 
 API_VERSION = "serving.kserve.io/v1beta1"
 DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"

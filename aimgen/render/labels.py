@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import re
 
-from ..manifest import MANAGED_BY, MANAGED_BY_VALUE, SERVICE_NAME_LABEL
-from ..names import sanitize_label_value
-from ..resolve import Decision
+from aimgen.kube.names import sanitize_label_value
+from aimgen.render.manifest import MANAGED_BY, MANAGED_BY_VALUE, SERVICE_NAME_LABEL
+from aimgen.resolve.select import Decision
 
 AIM_PREFIX = "aim.eai.amd.com/"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..diagnostics import Diagnostic
-from ..manifest import Manifest
-from .context import ServiceContext
-from .inferenceservice import PodAdditions
+from aimgen.diagnostics import Diagnostic
+from aimgen.render.context import ServiceContext
+from aimgen.render.inferenceservice import PodAdditions
+from aimgen.render.manifest import Manifest
 
 
 @dataclass(frozen=True)

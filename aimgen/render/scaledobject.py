@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..manifest import SYNC_WAVE, Manifest
-from ..names import KEDA_HPA_PREFIX, MAX_NAME, derived_name, predictor_name
-from .context import ServiceContext
-from .scaling import ReplicaPlan, Trigger
+from aimgen.kube.names import KEDA_HPA_PREFIX, MAX_NAME, derived_name, predictor_name
+from aimgen.render.context import ServiceContext
+from aimgen.render.manifest import SYNC_WAVE, Manifest
+from aimgen.render.scaling import ReplicaPlan, Trigger
 
 API_VERSION = "keda.sh/v1alpha1"
 POLLING_INTERVAL = 30  # seed 000: metrics are evaluated every 30 s

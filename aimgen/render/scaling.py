@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..diagnostics import Diagnostic, SourceRef, error, warning
-from ..manifest import AUTOSCALER_CLASS as AUTOSCALER_CLASS  # defined with the other label constants
-from ..models.aim import AIMServiceSpec, MetricTarget, PodMetric
-from ..models.cluster import AutoscalingSettings
-from ..models.common import check_scaler_address
-from ..quantity import parse_quantity
+from aimgen.diagnostics import Diagnostic, SourceRef, error, warning
+from aimgen.inputs.models.aim import AIMServiceSpec, MetricTarget, PodMetric
+from aimgen.inputs.models.cluster import AutoscalingSettings
+from aimgen.inputs.models.common import check_scaler_address
+from aimgen.kube.quantity import parse_quantity
+from aimgen.render.manifest import AUTOSCALER_CLASS as AUTOSCALER_CLASS  # defined with the other label constants
 
 # KEDA and the HPA take any int32; no AIM deployment comes near 1000 replicas (the workbench offers 1-30), so a
 # larger count is a typo (an extra zero), refused before it reaches a cluster.

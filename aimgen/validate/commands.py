@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..diagnostics import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, Diagnostic, Diagnostics, error
-from ..load import Document, Locator, parse_documents
-from .core import kubernetes_version as resolve_version
-from .run import open_schemas, validate_documents, validate_paths
-from .schemas import write_schemas
+from aimgen.diagnostics import EXIT_INPUT_ERROR, EXIT_OK, EXIT_USAGE, Diagnostic, Diagnostics, error
+from aimgen.inputs.load import Document, Locator, parse_documents
+from aimgen.validate.core import kubernetes_version as resolve_version
+from aimgen.validate.run import open_schemas, validate_documents, validate_paths
+from aimgen.validate.schemas import write_schemas
 
 
 @dataclass(frozen=True)

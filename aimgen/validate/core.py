@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from ..diagnostics import EXIT_USAGE, AimgenError, error
-from .layout import gvk_path
-from .walk import Schema, transform, without_description
+from aimgen.diagnostics import EXIT_USAGE, AimgenError, error
+from aimgen.validate.layout import gvk_path
+from aimgen.validate.walk import Schema, transform, without_description
 
 _PACKAGE = "kubernetes_validate"
 _SHARED_REF = "/api/_definitions.json#/$defs/"

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .layout import gvk_path
-from .walk import Schema, transform, without_description
+from aimgen.validate.layout import gvk_path
+from aimgen.validate.walk import Schema, transform, without_description
 
 _EMBEDDED = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}}
 

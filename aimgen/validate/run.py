@@ -9,14 +9,14 @@ from typing import Any
 
 import yaml
 
-from ..diagnostics import EXIT_USAGE, AimgenError, Diagnostic, Location, SourceRef, YamlPath, error
-from ..load import Document, load_files, relative, yaml_files
-from .core import kubernetes_version as resolve_version
-from .finding import NOT_AN_OBJECT, SCHEMA_NOT_FOUND, SCHEMA_VIOLATION, Finding, field_path
-from .rules import rule_findings
-from .rules.access import mapping
-from .schemas import crd_schema_dir
-from .store import SchemaStore, schema_findings
+from aimgen.diagnostics import EXIT_USAGE, AimgenError, Diagnostic, Location, SourceRef, YamlPath, error
+from aimgen.inputs.load import Document, load_files, relative, yaml_files
+from aimgen.validate.core import kubernetes_version as resolve_version
+from aimgen.validate.finding import NOT_AN_OBJECT, SCHEMA_NOT_FOUND, SCHEMA_VIOLATION, Finding, field_path
+from aimgen.validate.rules import rule_findings
+from aimgen.validate.rules.access import mapping
+from aimgen.validate.schemas import crd_schema_dir
+from aimgen.validate.store import SchemaStore, schema_findings
 
 CRDS_ENV = "AIMGEN_CRDS"
 

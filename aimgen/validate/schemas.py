@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from importlib.metadata import version as package_version
 from pathlib import Path
 
-from ..diagnostics import Diagnostic, Location, Severity, error
-from ..load import parse_documents, yaml_files
-from . import core, crd, layout, walk
-from .walk import Schema
+from aimgen.diagnostics import Diagnostic, Location, Severity, error
+from aimgen.inputs.load import parse_documents, yaml_files
+from aimgen.validate import core, crd, layout, walk
+from aimgen.validate.walk import Schema
 
 _COMPLETE = ".complete"
 

@@ -19,8 +19,8 @@ from typing import Any
 import jsonschema
 from jsonschema.protocols import Validator
 
-from .finding import REQUIRED_FIELD, SCHEMA_VIOLATION, UNKNOWN_FIELD, Finding
-from .layout import schema_path
+from aimgen.validate.finding import REQUIRED_FIELD, SCHEMA_VIOLATION, UNKNOWN_FIELD, Finding
+from aimgen.validate.layout import schema_path
 
 _GO_DURATION = re.compile(r"^[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$|^[-+]?0$")
 _ISO_DURATION = re.compile(

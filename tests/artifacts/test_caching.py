@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from aimgen.render.caching import artifact_name, claim_gibibytes
-from aimgen.validate import SchemaStore, validate_manifests
+from aimgen.validate.run import validate_manifests
+from aimgen.validate.store import SchemaStore
 from tests.artifacts.conftest import CUSTOM_WEIGHTS, HF_TOKEN, QWEN, SHIPPED, Built, aim_service, build
 from tests.support import SHARED, Tree, run_cli
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from aimgen.custom import custom_model, custom_template_name
-from aimgen.models import aim
+from aimgen.inputs.custom import custom_model, custom_template_name
+from aimgen.inputs.models import aim
 from tests.artifacts.conftest import Built
 from tests.support import SHARED, Tree, run_cli
 

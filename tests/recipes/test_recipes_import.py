@@ -9,10 +9,10 @@ import yaml
 from click.testing import CliRunner
 
 from aimgen.cli import cli
-from aimgen.load import load_files, yaml_files
-from aimgen.models.aim import AIMClusterProfile
-from aimgen.models.common import DNS1123_LABEL
-from aimgen.parse import parse_document
+from aimgen.inputs.load import load_files, yaml_files
+from aimgen.inputs.models.aim import AIMClusterProfile
+from aimgen.inputs.models.common import DNS1123_LABEL
+from aimgen.inputs.parse import parse_document
 from aimgen.recipes.commands import run_import
 
 REPO = Path(__file__).resolve().parents[2]

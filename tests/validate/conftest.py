@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from aimgen.validate import SchemaStore, write_schemas
 from aimgen.validate.core import kubernetes_version
+from aimgen.validate.schemas import write_schemas
+from aimgen.validate.store import SchemaStore
 from tests.support import SHARED
 
 CRDS = SHARED / "crds"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aimgen.validate import SchemaStore, validate_manifests
 from aimgen.validate.finding import field_path
-from aimgen.validate.run import object_findings
+from aimgen.validate.run import object_findings, validate_manifests
+from aimgen.validate.store import SchemaStore
 
 from .conftest import CORPUS
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from aimgen.validate import SchemaStore, validate_paths
+from aimgen.validate.run import validate_paths
+from aimgen.validate.store import SchemaStore
 from tests.support import run_cli
 
 from .test_corpus import kubeconform_statuses

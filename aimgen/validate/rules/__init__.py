@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..finding import Finding
-from .configmap import configmap_findings
-from .httproute import httproute_findings
-from .keda import scaledobject_findings
-from .kserve import inferenceservice_findings
-from .meta import metadata_findings
+from aimgen.validate.finding import Finding
+from aimgen.validate.rules.configmap import configmap_findings
+from aimgen.validate.rules.httproute import httproute_findings
+from aimgen.validate.rules.keda import scaledobject_findings
+from aimgen.validate.rules.kserve import inferenceservice_findings
+from aimgen.validate.rules.meta import metadata_findings
 
 Rule = Callable[[dict[str, Any]], Iterable[Finding]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, TypeGuard
 
-from ...diagnostics import YamlPath
+from aimgen.diagnostics import YamlPath
 
 
 def mapping(value: Any) -> dict[Any, Any]:

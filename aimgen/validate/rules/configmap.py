@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..finding import CONFIGMAP_TOO_LARGE, INVALID_CONFIGMAP_KEY, Finding
-from .access import mapping
+from aimgen.validate.finding import CONFIGMAP_TOO_LARGE, INVALID_CONFIGMAP_KEY, Finding
+from aimgen.validate.rules.access import mapping
 
 _KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 MAX_KEY = 253

@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ...diagnostics import YamlPath
-from ..finding import CEL_RULE, Finding
-from .access import entries, get, items, mapping
+from aimgen.diagnostics import YamlPath
+from aimgen.validate.finding import CEL_RULE, Finding
+from aimgen.validate.rules.access import entries, get, items, mapping
 
 _DEFAULT_PATH = {"type": "PathPrefix", "value": "/"}
 _PATH_CHARS = re.compile(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$")

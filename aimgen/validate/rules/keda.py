@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..finding import ADMISSION_RULE, CEL_RULE, NAME_TOO_LONG, Finding
-from .access import entries, get, is_int, mapping
+from aimgen.validate.finding import ADMISSION_RULE, CEL_RULE, NAME_TOO_LONG, Finding
+from aimgen.validate.rules.access import entries, get, is_int, mapping
 
 DEFAULT_MAX_REPLICAS = 100
 HPA_PREFIX = "keda-hpa-"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..finding import ADMISSION_RULE, NAME_TOO_LONG, Finding
-from .access import get, is_int, mapping
+from aimgen.validate.finding import ADMISSION_RULE, NAME_TOO_LONG, Finding
+from aimgen.validate.rules.access import get, is_int, mapping
 
 AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
 AUTOSCALER_CLASSES = ("hpa", "keda", "external", "none")  # AutoscalerAllowedClassList

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ...diagnostics import YamlPath
-from ..finding import (
+from aimgen.diagnostics import YamlPath
+from aimgen.validate.finding import (
     ANNOTATIONS_TOO_LARGE,
     INVALID_ANNOTATION,
     INVALID_LABEL,
@@ -17,7 +17,7 @@ from ..finding import (
     REQUIRED_FIELD,
     Finding,
 )
-from .access import get, mapping
+from aimgen.validate.rules.access import get, mapping
 
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 DNS1123_LABEL = re.compile(rf"^{_LABEL}$")
