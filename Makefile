@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TOOLS := $(CURDIR)/.tools/bin
 KUBECONFORM_VERSION := v0.7.0
 
-.PHONY: setup build check test lint bench clean kubeconform
+.PHONY: setup build check test lint bench bench-mechanisms clean kubeconform
 
 $(BIN)/aimgen: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lint: setup
 ## bench: generate a realistic tree (default 10,000 services) and time aimgen against its floors
 bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## bench-mechanisms: what each optimisation of the incremental build saves (each switched off in turn)
+bench-mechanisms: setup
+	$(BIN)/python bench/mechanisms.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools .aimgen-cache

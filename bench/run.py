@@ -7,7 +7,7 @@ process, with the peak resident memory of the process tree's largest process:
 - cold build (no rendered/, no cache)           vs the naive pipeline (C-load the inputs, C-dump the same
                                                    objects, write as many files): target <= 0.6x;
 - no-op rebuild                                  vs the no-op floor (hash every input, stat every output): <= 1.5x;
-- rebuild after changing one service             vs the no-op rebuild: <= 1.2x (and only its files rewritten);
+- rebuild after changing one service             vs the no-op rebuild: <= 1.3x (and only its files rewritten);
 - `aimgen build --check` with nothing changed    vs the no-op rebuild: <= 1.5x;
 - `aimgen --help`                                vs a bare interpreter start: <= 8x;
 - peak memory of any aimgen process: < 200 MiB.
@@ -190,7 +190,7 @@ def verify_clean(root: Path, base: Path, services: int) -> str:
 ROWS = [  # figure, reference, target ratio
     ("cold", "naive", 0.6),
     ("noop", "noop-floor", 1.5),
-    ("change", "noop", 1.2),
+    ("change", "noop", 1.3),
     ("check", "noop", 1.5),
     ("help", "bare", 8.0),
 ]

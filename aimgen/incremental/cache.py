@@ -322,17 +322,13 @@ def dump_details(detail: OverlayDetails) -> bytes:
 
 @contextmanager
 def without_gc() -> Iterator[None]:
-    """The cycle collector paused (loading large acyclic structures, which would only trigger useless walks). What
-    was allocated meanwhile then counts as old: the first young collection after does not walk it all (10-20 ms
-    after a build, just before its process exits)."""
+    """The cycle collector paused (loading large acyclic structures, which would only trigger useless walks)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
-            gc.freeze()  # every tracked object to the permanent generation,
-            gc.unfreeze()  # then all of them to the oldest one (collected, if ever, by a full collection)
             gc.enable()
 
 

@@ -10,26 +10,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-PIPE_SIZE = 1 << 20  # asked of Linux for the pipe to the child: a request that fits is sent without waiting for it
-
-
-def _widen(fd: int) -> int:
-    """The pipe's capacity, made PIPE_SIZE where the system allows."""
-    try:
-        import fcntl
-
-        return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-    except (ImportError, AttributeError, OSError):
-        return 1 << 16  # POSIX guarantees less; Linux's default
-
 
 class Channel:
     """One end: values sent are pickled; `recv` raises EOFError once the other end is closed."""
 
-    def __init__(self, read_fd: int, write_fd: int, capacity: int = 1 << 16):
+    def __init__(self, read_fd: int, write_fd: int):
         self.read_fd, self.write_fd = read_fd, write_fd
-        self.capacity = capacity  # of the pipe written to
-        self.sent = 0  # bytes written so far: an upper bound of those the other end has not read
 
     def send(self, value: Any) -> None:
         self.send_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
@@ -38,11 +24,6 @@ class Channel:
         """A value pickled already: blocks while the other end has not read enough of it."""
         self._write(len(data).to_bytes(8, "little"))
         self._write(data)
-        self.sent += 8 + len(data)
-
-    def fits(self, data: bytes) -> bool:
-        """Whether sending `data` now cannot wait for the other end (it fits in the pipe with what is unread)."""
-        return self.sent + 8 + len(data) <= self.capacity
 
     def recv(self) -> Any:
         size = int.from_bytes(self._read(8), "little")
@@ -86,7 +67,7 @@ def fork(serve: Callable[[Channel], None]) -> tuple[int, Channel]:
             os._exit(code)
     os.close(down_read)
     os.close(up_write)
-    return pid, Channel(up_read, down_write, _widen(down_write))
+    return pid, Channel(up_read, down_write)
 
 
 def reap(pid: int, timeout: float = 10.0) -> None:

@@ -29,7 +29,6 @@ from aimgen.incremental.cache import (
     UnitEntry,
     WiringEntry,
     load_keyed,
-    load_keyed_any,
     read_blobs,
     store_keyed,
     unpack,
@@ -89,8 +88,6 @@ class Compiler:
         self.root = root
         self.options = options
         self.cache = cache  # forked: the build's as it was then (the details it reads are its own)
-        self.used = False  # whether it was asked anything
-        self.pending = 0  # replies to `post`ed requests not read yet
         self.kept: dict[str, tuple[bytes, Shared]] = {}
         self.shared: dict[str, Shared] = {}
         self.checked: dict[str, dict[str, bytes]] = {}  # the objects the checks read, of the units compiled
@@ -145,26 +142,10 @@ class Compiler:
 
         AIMService.model_rebuild()
 
-    def post(self, method: str, *args: Any) -> None:
-        """Ask without waiting for the answer (read before the next request's)."""
-        if self.conn is not None:
-            self.used = True
-            self.conn.send((method, args))
-            self.pending += 1
-
-    def _drain(self) -> None:
-        assert self.conn is not None and not self.released, "the compiler process was asked to end"
-        self.used = True
-        while self.pending:
-            self.pending -= 1
-            status, value = self.conn.recv()
-            if status != "ok":
-                _raise(status, value)
-
     def call(self, method: str, *args: Any) -> Any:
         if self.conn is None:
             return getattr(self, method)(*args)
-        self._drain()
+        assert not self.released, "the compiler process was asked to end"
         self.conn.send((method, args))
         status, value = self.conn.recv()
         if status != "ok":
@@ -178,24 +159,14 @@ class Compiler:
             return getattr(self, method)(*args)  # type: ignore[no-any-return]
         return self._items(pickle.dumps((method, args), protocol=pickle.HIGHEST_PROTOCOL))
 
-    def stream_now(self, method: str, *args: Any) -> Iterator[Any] | None:
-        """`stream`, when asking can be done without waiting for the compiler to read (it may still be busy);
-        else None, and nothing asked."""
-        if self.conn is None or self.released:
-            return None
-        request = pickle.dumps((method, args), protocol=pickle.HIGHEST_PROTOCOL)
-        return self._items(request) if self.conn.fits(request) else None
-
     def _items(self, request: bytes) -> Iterator[Any]:
         """Send a pickled request now; its items, read as iterated."""
         assert self.conn is not None and not self.released, "the compiler process was asked to end"
         self.conn.send_bytes(request)
-        self.used = True
         return self._replies()
 
     def _replies(self) -> Iterator[Any]:
         assert self.conn is not None
-        self._drain()  # the replies to what was posted before come first
         while True:
             status, value = self.conn.recv()
             if status == "part":
@@ -222,22 +193,6 @@ class Compiler:
             channel.reap(self.pid)
 
     # -- in the compiler process
-
-    def read_ahead(self, name: str, unit: str | None = None) -> None:
-        """The overlay's parsed shared inputs, as last kept (shared_inputs uses them when their key still holds);
-        then `unit` compiled against them and thrown away, writing nothing: what its services need on first use
-        (lazily built schemas, per-namespace profiles, availabilities, the emitter's memos) is ready for the
-        request that follows, while the parent still scans."""
-        found = load_keyed_any(self.root / CACHE_DIR / name / SHARED)
-        if found is None:
-            return
-        self.kept[name] = found
-        context = found[1].context
-        if unit is not None and context is not None:
-            from aimgen.incremental.units import UnitJob, compile_unit
-
-            with contextlib.suppress(Exception):  # only a warm-up: the request compiles it again, reporting
-                compile_unit(UnitJob(self.root, name, context, {}), unit)
 
     def catalog(self) -> Any:
         if self._catalog is None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -129,14 +129,6 @@ class OverlayState:
 
 
 @dataclass
-class Early:
-    """Compile requests sent before rendered/ was scanned, and their replies, read as iterated."""
-
-    requests: list[CompileRequest]
-    items: Iterator[Compiled]
-
-
-@dataclass
 class Merged:
     """An overlay after the build: its result, summary and details, the units to store, its files."""
 
@@ -222,15 +214,12 @@ class Build:
             self._all = self.input_files("overlays")
         return self._all
 
-    def start_compiler(self, changed: OverlayState | None = None) -> Compiler:
-        """The compiler (started now if it is not yet); `changed`: an overlay found to need it, whose parsed
-        shared inputs it reads ahead, warming up on a file of services read this time (likely the one changed)."""
+    def start_compiler(self) -> Compiler:
+        """The compiler, started now if it is not yet (forked as soon as a change is seen: its imports overlap the
+        rest of the scan)."""
         if self.compiler is None:
             fork = self.options.jobs != 1 and hasattr(os, "fork")
             self.compiler = Compiler(self.root, self.options, self.cache, fork)
-        if changed is not None and not self.compiler.used:
-            read = next((f.rel for f in changed.files if f.data is not None and looks_like_services(f.data)), None)
-            self.compiler.post("read_ahead", changed.name, read)
         return self.compiler
 
     def inputs_signature(self, state: OverlayState) -> bytes:
@@ -369,7 +358,7 @@ class Build:
         for name in self.names:  # the compiler starts on the first change: its imports overlap the scans
             states.append(self.plan(name))
             if states[-1].inputs_changed:
-                self.start_compiler(states[-1])
+                self.start_compiler()
         for state in states:
             if state.inputs_changed:
                 self.classify(state)
@@ -377,7 +366,6 @@ class Build:
         if self.stage is not None:
             remove_stale_stages(self.cache.directory)
             self.stage.mkdir(parents=True)
-        early = self.compile_early(states)
         for name in self.names:
             self.own[name] = scan_files(self.rendered, [name])
             wired = scan_files(self.rendered, [gitops_dir(name)])
@@ -387,30 +375,11 @@ class Build:
         for state in states:
             self.check_outputs(state)
             self.choose_way(state)
-        merged = self.compile(states, early)
+        merged = self.compile(states)
         catalog = self.catalog_diagnostics()
         if self.compiler is not None:
             self.compiler.release()
         return self.finish(states, catalog, [merged[s.name] for s in states])
-
-    def compile_early(self, states: list[OverlayState]) -> Early | None:
-        """When every changed overlay can take the short way (as it will unless rendered/ was touched since the last
-        build), ask for its compilation before scanning rendered/: the compiler works while the scan runs."""
-        changed = [s for s in states if s.inputs_changed]
-        if not changed or self.compiler is None or self.compiler.conn is None:
-            return None  # nothing to compile, or compiled in this process: nothing runs while the scan does
-        if not all(s.details is not None and not s.whole and s.summary is not None and s.summary.settled
-                   for s in changed):
-            return None
-        if any(s.wiring is None for s in states if not s.inputs_changed):
-            return None  # the wiring of an unchanged overlay would be asked for in between
-        requests = []
-        for state in changed:
-            assert state.details is not None
-            state.way = "short"
-            requests.append(self.request(state))
-        items = self.compiler.stream_now("compile", requests)  # None: it would wait for the compiler
-        return Early(requests, items) if items is not None else None
 
     def request(self, state: OverlayState) -> CompileRequest:
         """What to compile of the overlay; the short way: merged into its details by the compiler too (which reads
@@ -427,10 +396,9 @@ class Build:
         return CompileRequest(state.name, state.shared_files, state.key, tuple(state.dirty),
                               self.deployed_on_disk(state), state.wiring is None, self.stage, not state.units)
 
-    def compile(self, states: list[OverlayState], early: Early | None = None) -> dict[str, Merged]:
+    def compile(self, states: list[OverlayState]) -> dict[str, Merged]:
         """Compile what changed (and the wiring that is not cached), merging each overlay compiled from scratch as
-        soon as the compiler sends it (the others compile meanwhile); then the rest. `early`: what was asked before
-        the scan, used when it is what is wanted now, else read and thrown away (with what it staged)."""
+        soon as the compiler sends it (the others compile meanwhile); then the rest."""
         requests = []
         for state in states:
             if state.way == "summary":
@@ -440,19 +408,9 @@ class Build:
                                                               state.key)
                 continue
             requests.append(self.request(state))
-        if early is not None and early.requests != requests:
-            for _ in early.items:
-                pass
-            for r in early.requests:
-                if r.stage is not None:
-                    shutil.rmtree(r.stage / r.name, ignore_errors=True)
-            early = None
         merged: dict[str, Merged] = {}
         by_name = {s.name: s for s in states}
-        if early is not None:
-            stream: Iterable[Compiled] = early.items
-        else:
-            stream = self.start_compiler().stream("compile", requests) if requests else ()
+        stream: Iterable[Compiled] = self.start_compiler().stream("compile", requests) if requests else ()
         for compiled in stream:
             state = by_name[compiled.name]
             state.compiled = compiled
