@@ -1,9 +1,8 @@
 """Units merged into an overlay's details: the indexes a clean build lays out (`reindex`), the overlay's report
 from them (`summarize`), and the short way (`merge_short`): a changed unit merged into the previous details.
 
-The short way runs in the compiler process (compiler.py), most often while the build still scans rendered/: it
-assumes rendered/ holds exactly the files the last build wanted, which the build checks before using its result
-(and otherwise takes the long way)."""
+The short way runs in the compiler process (compiler.py): it assumes rendered/ holds exactly the files the last
+build wanted, which the build has checked before asking for it (and otherwise takes the long way)."""
 
 from __future__ import annotations
 

@@ -10,10 +10,9 @@ importing pydantic or parsing anything. Otherwise only what changed is compiled:
   overlaps the scan of rendered/; it forks workers in turn, which inherit the parsed shared inputs. Results are
   merged in file order: they do not depend on the number of jobs;
 - a changed unit re-runs only the overlay-check groups and duplicate checks it touches, and writes and removes
-  only its own files ("the short way", merging.py: the compiler merges it into the overlay's details while this
-  process scans rendered/). A changed rendered/ (a deleted or hand-edited file), a changed key, a
-  collision or a previous build that left rendered/ unsettled take the long way: every unit re-read, every
-  rendered file compared by digest.
+  only its own files ("the short way", merging.py: the compiler merges it into the overlay's details). A changed
+  rendered/ (a deleted or hand-edited file), a changed key, a collision or a previous build that left rendered/
+  unsettled take the long way: every unit re-read, every rendered file compared by digest.
 """
 
 from __future__ import annotations
